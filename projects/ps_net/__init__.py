@@ -1,0 +1,11 @@
+"""ps_net: fashion plagiarism retrieval as an OpenMMLab plugin.
+
+Importing the package registers its components into the OpenMMLab registries (datasets into
+mmpretrain, the CPU-capable DDP wrapper into mmengine) and the trusted checkpoint loader that
+lets mmengine resume and load checkpoints under torch >= 2.6. Configs import it with
+``custom_imports=dict(imports=['ps_net'], allow_failed_imports=False)``.
+"""
+from . import engine, models  # noqa: F401  (registration side effects)
+from .version import __version__
+
+__all__ = ['__version__']

@@ -1,0 +1,111 @@
+"""What ``tools/train.py`` and ``tools/test.py`` do to a config before building the Runner.
+
+Kept here, not in the scripts, so the logic is testable without a shell.
+"""
+import os
+import os.path as osp
+from typing import Optional, Sequence
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.config import Config
+
+__all__ = ['apply_train_args', 'apply_test_args', 'setup_cpu_distributed']
+
+
+def _set_work_dir(cfg: Config, config_path: str, work_dir: Optional[str]) -> None:
+    # Priority as in every OpenMMLab tool: CLI > the config's work_dir > config file name.
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def apply_train_args(cfg: Config, config_path: str, *, work_dir: Optional[str] = None,
+                     resume: Optional[str] = None, amp: bool = False,
+                     no_validate: bool = False, launcher: str = 'none',
+                     cfg_options: Optional[dict] = None) -> Config:
+    """Merge ``tools/train.py`` arguments into a config (in place; returned for chaining).
+
+    Args:
+        cfg: The loaded config.
+        config_path: Path of the config file (names the default work dir).
+        work_dir: Where logs and checkpoints go.
+        resume: ``'auto'`` (latest checkpoint of the work dir), a checkpoint path, or None.
+        amp: Train with automatic mixed precision.
+        no_validate: Drop the validation loop.
+        launcher: ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
+        cfg_options: ``--cfg-options`` overrides, merged last.
+
+    Raises:
+        ValueError: for an unknown launcher or a resume path that does not exist.
+    """
+    _check_launcher(launcher)
+    if resume not in (None, 'auto') and not osp.isfile(resume):
+        raise ValueError(f'--resume: checkpoint file {resume!r} does not exist')
+    cfg.launcher = launcher
+    _set_work_dir(cfg, config_path, work_dir)
+    if no_validate:
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    if amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif resume is not None:
+        cfg.resume, cfg.load_from = True, resume
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def apply_test_args(cfg: Config, config_path: str, checkpoint: str, *,
+                    work_dir: Optional[str] = None, launcher: str = 'none',
+                    cfg_options: Optional[dict] = None) -> Config:
+    """Merge ``tools/test.py`` arguments into a config (in place; returned for chaining).
+
+    Raises:
+        ValueError: for an unknown launcher or a checkpoint path that does not exist.
+    """
+    _check_launcher(launcher)
+    if '://' not in checkpoint and not osp.isfile(checkpoint):
+        raise ValueError(f'checkpoint file {checkpoint!r} does not exist')
+    cfg.launcher = launcher
+    _set_work_dir(cfg, config_path, work_dir)
+    cfg.load_from = checkpoint
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def setup_cpu_distributed(cfg: Config) -> bool:
+    """Prepare a distributed run on a machine without a GPU (gloo, CPU DDP).
+
+    mmengine 0.10.7's pytorch launcher calls ``torch.cuda.set_device`` and wraps the model in
+    DDP with ``device_ids``, both of which fail without a GPU. When ``cfg.launcher`` is not
+    ``'none'`` and CUDA is unavailable, this starts the gloo process group itself (so the
+    Runner skips ``init_dist``) and selects :class:`PSNetDistributedDataParallel`.
+
+    Returns:
+        True if the CPU distributed setup was applied.
+    """
+    if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
+        return False
+    if cfg.launcher != 'pytorch':
+        raise ValueError(f'CPU distributed runs support launcher "pytorch", got {cfg.launcher!r}')
+    if not torch_dist.is_initialized():
+        torch_dist.init_process_group(backend='gloo')
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(type='PSNetDistributedDataParallel',
+                                     broadcast_buffers=False,
+                                     find_unused_parameters=cfg.get('find_unused_parameters',
+                                                                    False))
+    return True
+
+
+def _check_launcher(launcher: str, choices: Sequence[str] = ('none', 'pytorch', 'slurm', 'mpi')
+                    ) -> None:
+    if launcher not in choices:
+        raise ValueError(f'launcher must be one of {choices}, got {launcher!r}')
+    if launcher != 'none' and 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = '0'

@@ -1,0 +1,4 @@
+"""Models: wrappers now; heads, attention, regions, losses and retrievers in later issues."""
+from .wrappers import PSNetDistributedDataParallel
+
+__all__ = ['PSNetDistributedDataParallel']

@@ -1,0 +1,3 @@
+from .distributed import PSNetDistributedDataParallel
+
+__all__ = ['PSNetDistributedDataParallel']

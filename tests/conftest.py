@@ -1,0 +1,26 @@
+"""Shared pytest fixtures."""
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_data_root() -> Path:
+    """Real photos and format samples (``PSNET_SHARED_DATA``, default ``../shared/data``)."""
+    return Path(os.environ.get('PSNET_SHARED_DATA', REPO_ROOT.parent / 'shared' / 'data'))
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The shared data folder; skips the test with a reason when it is absent."""
+    root = shared_data_root()
+    if not root.is_dir():
+        pytest.skip(f'shared data folder {root} is absent (set PSNET_SHARED_DATA)')
+    return root
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return REPO_ROOT

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Distributed training: tools/dist_train.sh CONFIG NUM_PROCS [train.py args...]
+# Runs NUM_PROCS processes on this node (GPUs, or gloo processes on a CPU-only machine).
+set -euo pipefail
+CONFIG=$1
+NPROC=$2
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
+here=$(cd "$(dirname "$0")" && pwd)
+PYTHON=${PYTHON:-$([ -x "$here/../.venv/bin/python" ] && echo "$here/../.venv/bin/python" || echo python)}
+
+exec "$PYTHON" -m torch.distributed.run \
+    --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
+    --nproc_per_node="$NPROC" --master_port="$PORT" \
+    "$here/train.py" "$CONFIG" --launcher pytorch "${@:3}"
