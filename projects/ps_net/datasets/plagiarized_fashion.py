@@ -1,0 +1,274 @@
+"""``PlagiarizedFashionDataset``: the Plagiarized Fashion v1 file as an mmpretrain dataset.
+
+The file format, its validation and the ground-truth rules live in :mod:`.pf_format`; this module
+turns a checked file into ``data_info`` dicts and serves the query or the gallery side of it, the
+way mmpretrain's ``InShop`` serves its ``query``/``gallery`` splits for ``ImageToImageRetriever``.
+"""
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+from mmengine.dataset.base_dataset import force_full_init
+from mmengine.fileio import join_path
+from mmengine.utils import is_abs
+from mmpretrain.datasets import BaseDataset
+from mmpretrain.registry import DATASETS
+
+from .pf_format import (PF_SPLITS, PF_TASKS, PFGroundTruth, load_pf, pf_ground_truth_arrays,
+                        pf_split_entries)
+
+_SPLIT_CHOICES = (None, ) + PF_SPLITS
+
+
+@DATASETS.register_module()
+class PlagiarizedFashionDataset(BaseDataset):
+    """A Plagiarized Fashion v1 annotation file (``shared/docs/plagiarized-fashion-format.md``).
+
+    The file is read with ``mmengine.fileio`` and checked with
+    :func:`~ps_net.datasets.pf_format.check_pf`: a broken file raises
+    :class:`~ps_net.datasets.pf_format.PFFormatError` listing every problem with the file, the
+    entry index and the field. ``categories`` and ``regions`` come from the file's ``metainfo``
+    (a file may declare its own), and ``classes`` is set to the categories.
+
+    For retrieval, build two datasets from the same file, as with mmpretrain's ``InShop``::
+
+        query = dict(type='PlagiarizedFashionDataset', ann_file='test.json', split='query')
+        gallery = dict(type='PlagiarizedFashionDataset', ann_file='test.json', split='gallery')
+
+    Gallery *positions* below are indices in the file's gallery order, which is the index in
+    the ``split='gallery'`` dataset (and ``gallery_indices[pos]`` in a ``split=None`` dataset).
+
+    Each ``data_info`` holds:
+
+    - ``img_path`` (str): resolved against ``data_prefix['img_path']`` (itself joined to
+      ``data_root``); absolute paths and URLs are kept as written.
+    - ``split``, ``design_id``, ``relation``, ``category``, ``modified_regions``: as in the file.
+    - ``category_label`` (int): index of ``category`` in :attr:`categories`.
+    - ``modified_region_mask`` (np.ndarray): bool ``[len(regions)]``, True for modified regions.
+    - ``bbox`` (np.ndarray | None): float32 ``[4]`` ``x1, y1, x2, y2``; None when absent.
+    - ``landmarks`` (np.ndarray | None): float32 ``[K, 3]`` rows ``x, y, v``; None when absent.
+    - ``region_boxes`` (dict | None): region -> float32 ``[4]`` box; None when absent.
+    - ``pf_index`` (int): index of the entry in the file's ``data_list``.
+    - ``split_index`` (int): position of the entry among the file's entries of its split.
+    - queries only: ``gt_label`` (np.ndarray int64), the gallery positions of the positives of
+      ``task`` (mmpretrain's retrieval convention, as ``InShop`` queries), and ``gt_ignored``
+      (np.ndarray int64), the gallery positions to take out of the ranking. Gallery entries have
+      no ``gt_label`` (as in ``InShop``): a design id is not a class (an ``irrelevant`` entry
+      carries the id of the design it was judged against).
+
+    Args:
+        ann_file (str): The Plagiarized Fashion JSON file (relative to ``data_root`` or absolute).
+        split (str, optional): ``'query'``, ``'gallery'``, or None for every entry.
+            Defaults to None.
+        task (str): ``'plagiarized'`` (default) or ``'identical'``: which relation the queries'
+            ``gt_label`` holds.
+        metainfo (dict, optional): Extra meta information; values in the file fill the keys
+            it does not set. ``categories``/``regions`` given here must equal the file's.
+        data_root (str): Root of ``ann_file`` and ``data_prefix``. Defaults to ''.
+        data_prefix (str | dict): Prefix of the images. Defaults to ''.
+        indices (int | Sequence[int], optional): Keep only these entries. Allowed only with
+            ``split='query'``: gallery positions refer to the whole gallery of the file.
+        **kwargs: Other arguments of mmpretrain's ``BaseDataset``.
+    """
+
+    def __init__(self,
+                 ann_file: str,
+                 split: Optional[str] = None,
+                 task: str = 'plagiarized',
+                 metainfo: Optional[dict] = None,
+                 data_root: str = '',
+                 data_prefix: Union[str, dict] = '',
+                 indices: Optional[Union[int, Sequence[int]]] = None,
+                 **kwargs):
+        if split not in _SPLIT_CHOICES:
+            raise ValueError(f'split must be one of {_SPLIT_CHOICES!r}, got {split!r}')
+        if task not in PF_TASKS:
+            raise ValueError(f'task must be one of {PF_TASKS!r}, got {task!r}')
+        if indices is not None and split != 'query':
+            raise ValueError(f"indices can subset only split='query' (gallery positions refer "
+                             f'to the whole gallery of the file), got split={split!r} and '
+                             f'indices={indices!r}')
+        self.split = split
+        self.task = task
+        self._user_metainfo = dict(metainfo or {})
+        self._gallery_design_ids = np.zeros(0, dtype=np.int64)
+        self._gallery_relations = np.zeros(0, dtype=object)
+        self._query_design_ids = np.zeros(0, dtype=np.int64)
+        self._splits = np.zeros(0, dtype=object)
+        super().__init__(
+            ann_file=ann_file,
+            metainfo=metainfo,
+            data_root=data_root,
+            data_prefix=data_prefix,
+            indices=indices,
+            **kwargs)
+
+    # ------------------------------------------------------------------ loading
+    def load_data_list(self) -> List[dict]:
+        """Read and check the file, then convert the entries of the chosen split.
+
+        Returns:
+            list[dict]: One ``data_info`` per kept entry, in file order.
+
+        Raises:
+            PFFormatError: When the file breaks the format (every problem listed).
+            ValueError: When ``metainfo`` passed to the constructor contradicts the file's.
+        """
+        data = load_pf(self.ann_file)
+        self._merge_file_metainfo(data['metainfo'])
+        queries, gallery = pf_split_entries(data)
+        self._gallery_design_ids = np.array([e['design_id'] for e in gallery], dtype=np.int64)
+        self._gallery_relations = np.array([e['relation'] for e in gallery], dtype=object)
+        self._query_design_ids = np.array([e['design_id'] for e in queries], dtype=np.int64)
+        gt = self._file_ground_truth(self.task)
+        counters = {s: 0 for s in PF_SPLITS}
+        data_list = []
+        for pf_index, entry in enumerate(data['data_list']):
+            split_index = counters[entry['split']]
+            counters[entry['split']] += 1
+            if self.split is not None and entry['split'] != self.split:
+                continue
+            info = self.parse_data_info(entry, pf_index, split_index)
+            if entry['split'] == 'query':
+                info['gt_label'] = np.array(gt.positives[split_index], dtype=np.int64)
+                info['gt_ignored'] = np.array(gt.ignored[split_index], dtype=np.int64)
+            data_list.append(info)
+        return data_list
+
+    def full_init(self) -> None:
+        """Load the file (once), then index the split of every kept entry."""
+        if self._fully_initialized:
+            return
+        super().full_init()
+        self._splits = np.array([self.get_data_info(i)['split'] for i in range(len(self))],
+                                dtype=object)
+        if self.split != 'gallery':  # the queries actually served (``indices`` may subset)
+            self._query_design_ids = np.array(
+                [self.get_data_info(int(i))['design_id'] for i in self.query_indices],
+                dtype=np.int64)
+
+    def _merge_file_metainfo(self, file_metainfo: Dict[str, Any]) -> None:
+        """Merge the file's metainfo; constructor values win, except contradicting names."""
+        for key in ('categories', 'regions'):
+            if key in self._user_metainfo and \
+                    tuple(self._user_metainfo[key]) != tuple(file_metainfo[key]):
+                raise ValueError(
+                    f'metainfo[{key!r}] = {list(self._user_metainfo[key])!r} contradicts the '
+                    f'file {self.ann_file}: {list(file_metainfo[key])!r}')
+        for key, value in file_metainfo.items():
+            self._metainfo.setdefault(key, value)
+        self._metainfo['categories'] = tuple(file_metainfo['categories'])
+        self._metainfo['regions'] = tuple(file_metainfo['regions'])
+        # mmpretrain reads dict-style ``categories`` (with ids) unless ``classes`` is set.
+        self._metainfo.setdefault('classes', self._metainfo['categories'])
+
+    def parse_data_info(self, entry: dict, pf_index: int, split_index: int) -> dict:
+        """Convert one checked file entry into a ``data_info`` dict (see the class docstring).
+
+        Args:
+            entry (dict): An entry that passed :func:`check_pf`.
+            pf_index (int): Its index in the file's ``data_list``.
+            split_index (int): Its position among the file's entries of its split.
+
+        Returns:
+            dict: The ``data_info``.
+        """
+        regions = self._metainfo['regions']
+        modified = list(entry['modified_regions'])
+        return dict(
+            img_path=self._resolve_img_path(entry['img_path']),
+            split=entry['split'],
+            design_id=int(entry['design_id']),
+            relation=entry['relation'],
+            category=entry['category'],
+            category_label=self._metainfo['categories'].index(entry['category']),
+            modified_regions=modified,
+            modified_region_mask=np.array([r in modified for r in regions], dtype=bool),
+            bbox=_as_box(entry.get('bbox')),
+            landmarks=_as_landmarks(entry.get('landmarks')),
+            region_boxes=_as_region_boxes(entry.get('region_boxes')),
+            pf_index=pf_index,
+            split_index=split_index)
+
+    def _resolve_img_path(self, img_path: str) -> str:
+        """Join a relative ``img_path`` to the image prefix; keep absolute paths and URLs."""
+        prefix = self.img_prefix
+        if is_abs(img_path) or not prefix:
+            return img_path
+        return join_path(prefix, img_path)
+
+    # ------------------------------------------------------------------ public accessors
+    @property
+    @force_full_init
+    def categories(self) -> Tuple[str, ...]:
+        """Category names declared by the file, in order (``category_label`` indexes them)."""
+        return tuple(self._metainfo['categories'])
+
+    @property
+    @force_full_init
+    def regions(self) -> Tuple[str, ...]:
+        """Region names declared by the file, in order (``modified_region_mask`` follows it)."""
+        return tuple(self._metainfo['regions'])
+
+    @property
+    @force_full_init
+    def query_indices(self) -> np.ndarray:
+        """Int64 dataset indices of the query entries, in dataset order."""
+        return np.flatnonzero(self._splits == 'query').astype(np.int64)
+
+    @property
+    @force_full_init
+    def gallery_indices(self) -> np.ndarray:
+        """Int64 dataset indices of the gallery entries; entry ``j`` is gallery position ``j``."""
+        return np.flatnonzero(self._splits == 'gallery').astype(np.int64)
+
+    @property
+    @force_full_init
+    def num_gallery(self) -> int:
+        """Size of the file's gallery (what gallery positions index)."""
+        return int(self._gallery_design_ids.size)
+
+    @force_full_init
+    def ground_truth(self, task: Optional[str] = None) -> PFGroundTruth:
+        """Ground truth of ``task`` for this dataset's queries against the file's gallery.
+
+        The queries are those this dataset serves, in dataset order (for ``split='gallery'``,
+        the file's queries, i.e. those of the matching ``split='query'`` dataset); positions
+        index the file's gallery.
+
+        Args:
+            task (str, optional): ``'plagiarized'`` or ``'identical'``; None uses the dataset's
+                ``task``.
+
+        Returns:
+            PFGroundTruth: Positives, ignored positions and skipped queries.
+        """
+        return self._file_ground_truth(self.task if task is None else task)
+
+    def _file_ground_truth(self, task: str) -> PFGroundTruth:
+        """Ground truth from the stored design ids and relations."""
+        return pf_ground_truth_arrays(self._query_design_ids, self._gallery_design_ids,
+                                      self._gallery_relations, task)
+
+    def get_cat_ids(self, idx: int) -> List[int]:
+        """The category label of entry ``idx`` (for category-aware samplers)."""
+        return [int(self.get_data_info(idx)['category_label'])]
+
+    def extra_repr(self) -> List[str]:
+        """Lines added to ``repr``: file, prefix, split and task."""
+        return super().extra_repr() + [f'Split: \t{self.split}', f'Task: \t{self.task}']
+
+
+def _as_box(box: Optional[Sequence[float]]) -> Optional[np.ndarray]:
+    """``[x1, y1, x2, y2]`` as float32 ``[4]``, or None."""
+    return None if box is None else np.asarray(box, dtype=np.float32).reshape(4)
+
+
+def _as_landmarks(points: Optional[Sequence[Sequence[float]]]) -> Optional[np.ndarray]:
+    """``[[x, y, v], ...]`` as float32 ``[K, 3]``, or None."""
+    return None if points is None else np.asarray(points, dtype=np.float32).reshape(-1, 3)
+
+
+def _as_region_boxes(boxes: Optional[Dict[str, Sequence[float]]]
+                     ) -> Optional[Dict[str, np.ndarray]]:
+    """``{region: [x1, y1, x2, y2]}`` with float32 ``[4]`` boxes, or None."""
+    return None if boxes is None else {name: _as_box(box) for name, box in boxes.items()}
