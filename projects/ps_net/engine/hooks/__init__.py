@@ -1,0 +1,1 @@
+"""Hooks (the region-weight coordinate-ascent hook of PS-Net)."""

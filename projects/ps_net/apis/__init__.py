@@ -1,0 +1,1 @@
+"""High-level APIs (detect -> crop -> landmarks -> embed -> search); filled by the model issues."""

@@ -1,0 +1,1 @@
+"""Data transforms: landmark-keeping crops and the pose + retrieval pack transform."""

@@ -1,0 +1,1 @@
+"""Evaluation: retrieval and landmark metrics (registered into mmpretrain / mmpose)."""
