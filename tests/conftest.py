@@ -24,3 +24,15 @@ def shared_data() -> Path:
 @pytest.fixture
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+def load_tool(relpath: str):
+    """Import a command-line tool (``tools/...py``, not a package) as a module, to call its
+    ``main(argv)`` in-process."""
+    import importlib.util
+    path = REPO_ROOT / relpath
+    name = 'tool_' + path.stem
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

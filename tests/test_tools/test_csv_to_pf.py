@@ -1,6 +1,5 @@
 """tools/dataset_converters/csv_to_pf.py: conversion, error locations, atomic no-clobber write."""
 import csv
-import importlib.util
 import json
 import subprocess
 import sys
@@ -10,20 +9,14 @@ import pytest
 
 from ps_net.datasets.pf_format import PFFormatError, dump_pf, load_pf
 from tests.test_datasets.test_pf_format import make_pf
+from tests.conftest import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'dataset_converters' / 'csv_to_pf.py'
 HEADER = 'img_path,split,design_id,relation,category,modified_regions'
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('csv_to_pf_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-csv_tool = _load_tool()
+csv_tool = load_tool('tools/dataset_converters/csv_to_pf.py')
 
 
 def _plain_pf() -> dict:

@@ -1,5 +1,4 @@
 """tools/dataset_converters/validate_pf.py: output text and exit status."""
-import importlib.util
 import json
 import subprocess
 import sys
@@ -8,19 +7,13 @@ from pathlib import Path
 import pytest
 
 from tests.test_datasets.test_pf_format import make_pf
+from tests.conftest import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'dataset_converters' / 'validate_pf.py'
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('validate_pf_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-validate_tool = _load_tool()
+validate_tool = load_tool('tools/dataset_converters/validate_pf.py')
 
 SUMMARY = ('{path}: OK: 10 entries (3 query, 7 gallery); relations: original 4, identical 2, '
            'plagiarized 3, irrelevant 1')

@@ -29,11 +29,12 @@ import json
 import math
 import os
 import posixpath
-import uuid
 from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
+
+from ..utils import atomic_write
 
 PF_FORMAT_VERSION = 1
 
@@ -452,8 +453,31 @@ def load_pf(path: str, backend_args: Optional[dict] = None) -> dict:
 
 
 def pf_to_json(data: dict) -> str:
-    """The canonical text of a Plagiarized Fashion dict (2-space indent, UTF-8, final newline)."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + '\n'
+    """The canonical text of a Plagiarized Fashion dict: UTF-8, 2-space indent, one entry of
+    ``data_list`` per line (an entry with 294 landmarks stays one line), final newline.
+
+    Example:
+        >>> print(pf_to_json({'metainfo': {'format_version': 1}, 'data_list': [{'a': [1, 2]}]}))
+        {
+          "metainfo": {
+            "format_version": 1
+          },
+          "data_list": [
+            {"a":[1,2]}
+          ]
+        }
+        <BLANKLINE>
+    """
+    parts = []
+    for key, value in data.items():
+        if key == 'data_list' and isinstance(value, list) and value:
+            rows = ',\n'.join('    ' + json.dumps(e, ensure_ascii=False, separators=(',', ':'))
+                              for e in value)
+            text = '[\n' + rows + '\n  ]'
+        else:
+            text = json.dumps(value, indent=2, ensure_ascii=False).replace('\n', '\n  ')
+        parts.append(f'  {json.dumps(key, ensure_ascii=False)}: {text}')
+    return '{\n' + ',\n'.join(parts) + '\n}\n'
 
 
 def dump_pf(data: dict, path: str, *, overwrite: bool = False) -> None:
@@ -474,35 +498,7 @@ def dump_pf(data: dict, path: str, *, overwrite: bool = False) -> None:
     """
     path = os.fspath(path)
     check_pf(data, path)
-    if not overwrite and os.path.lexists(path):
-        raise FileExistsError(f'{path} exists; refusing to overwrite it (pass overwrite=True)')
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f'.{os.path.basename(path)}.{uuid.uuid4().hex}.tmp')
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            f.write(pf_to_json(data))
-            f.flush()
-            os.fsync(f.fileno())
-        _commit(tmp, path, overwrite)
-    finally:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-
-
-def _commit(tmp: str, path: str, overwrite: bool) -> None:
-    """Move ``tmp`` onto ``path``; without ``overwrite``, never replace an existing file."""
-    if overwrite:
-        os.replace(tmp, path)
-        return
-    try:
-        os.link(tmp, path)  # atomic and fails if ``path`` exists
-    except FileExistsError:
-        raise FileExistsError(f'{path} exists; refusing to overwrite it') from None
-    except OSError:  # file system without hard links: check, then rename
-        if os.path.lexists(path):
-            raise FileExistsError(f'{path} exists; refusing to overwrite it') from None
-        os.replace(tmp, path)
+    atomic_write(path, pf_to_json(data), overwrite=overwrite)
 
 
 def pf_summary(data: dict) -> Dict[str, Any]:
