@@ -1,0 +1,110 @@
+"""Write the synthetic data set: Plagiarized Fashion files, COCO files, and the whole run.
+
+``DIR/annotations/pf_{train,val,test}.json`` follow ``plagiarized-fashion-format.md`` (query =
+originals, gallery = identical, plagiarized and irrelevant shots; landmarks in the DeepFashion2
+294-slot layout, ``metainfo.landmark_layout = 'deepfashion2'``); ``coco_{split}.json`` hold the same
+garments as COCO detection + keypoint annotations over the 13 DeepFashion2 categories (``pair_id``
+= design id; ``style`` 1 for the original and identical shots, 2, 3, ... for the copies, 0 for the
+hard negatives; ``source`` ``shop`` for originals, ``user`` otherwise), so mmdet and mmpose read
+them as they read the converted DeepFashion2.
+
+Outputs are byte-identical for the same seed, settings and texture photos, whatever the output
+folder: paths are relative, there are no timestamps, floats are rounded.
+"""
+import os
+from typing import Dict, List, Optional
+
+from ..category_map import PSNET_CATEGORIES
+from ..deepfashion2 import df2_coco_categories, write_coco_json
+from ..pf_format import PF_FORMAT_VERSION, PF_REGIONS, dump_pf
+from .config import SyntheticConfig, settings_hash
+from .generator import SPLITS, generate_records, photo_bank
+
+PF_KEYS = ('img_path', 'split', 'design_id', 'relation', 'category', 'modified_regions', 'bbox',
+           'landmarks', 'region_boxes', 'df2_category_id')
+
+
+def pf_file(records: List[dict], split: str, metainfo: dict) -> dict:
+    """The Plagiarized Fashion dict of one split."""
+    return dict(metainfo=dict(metainfo, dataset_name=f'ps_net synthetic ({split})'),
+                data_list=[{k: r[k] for k in PF_KEYS} for r in records])
+
+
+def coco_file(records: List[dict], info: dict) -> dict:
+    """The COCO detection + keypoints dict of one split (one garment per image)."""
+    images, annotations = [], []
+    for i, r in enumerate(records, start=1):
+        images.append(dict(id=i, file_name=r['img_path'], width=r['width'], height=r['height'],
+                           design_id=r['design_id'], relation=r['relation']))
+        x1, y1, x2, y2 = r['bbox']
+        kpts = [v for point in r['landmarks'] for v in point]
+        annotations.append(dict(
+            id=i, image_id=i, category_id=r['df2_category_id'], bbox=[x1, y1, x2 - x1, y2 - y1],
+            area=(x2 - x1) * (y2 - y1), iscrowd=0, segmentation=r['segmentation'],
+            keypoints=kpts, num_keypoints=sum(1 for p in r['landmarks'] if p[2] > 0),
+            pair_id=r['design_id'], style=r['style'], source=r['source']))
+    return dict(info=info, images=images, annotations=annotations,
+                categories=df2_coco_categories())
+
+
+def generate_synthetic(out_dir: str, seed: int = 0, num_designs: int = 200,
+                       img_size: int = 256, config: Optional[SyntheticConfig] = None,
+                       texture_dir: Optional[str] = None, workers: int = 1,
+                       overwrite: bool = False) -> Dict[str, object]:
+    """Generate a synthetic data set into ``out_dir``.
+
+    Images are written first; the six annotation files last, each atomically, so an
+    interrupted run never leaves a readable but partial annotation file.
+
+    Args:
+        out_dir: output folder (created).
+        seed: the data set's seed.
+        num_designs: number of original designs (each gives ``1 + num_identical +
+            num_plagiarized + num_irrelevant`` images).
+        img_size: side of the square images, in pixels (>= 64).
+        config: generator settings (default: the frozen defaults).
+        texture_dir: ``clothing-small``-like folder of garment photos for real fabric and print
+            crops, or None for procedural textures only.
+        workers: processes to render designs in.
+        overwrite: replace the annotation files of an earlier run in ``out_dir``.
+
+    Returns:
+        A summary: counts per split, the settings hash, the texture source.
+
+    Raises:
+        ValueError: for a bad argument (the value is echoed).
+        FileExistsError: if ``out_dir`` already has annotations and ``overwrite`` is False.
+    """
+    config = config or SyntheticConfig()
+    for name, value, low in (('num_designs', num_designs, 1), ('img_size', img_size, 64),
+                             ('workers', workers, 1)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise ValueError(f'{name} must be an int >= {low}, got {value!r}')
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f'seed must be an int >= 0, got {seed!r}')
+    ann_dir = os.path.join(out_dir, 'annotations')
+    targets = [os.path.join(ann_dir, f'{kind}_{split}.json')
+               for kind in ('pf', 'coco') for split in SPLITS]
+    existing = [t for t in targets if os.path.exists(t)]
+    if existing and not overwrite:
+        raise FileExistsError(f'{existing[0]} exists; pass overwrite=True (--force) to replace '
+                              f'the annotations of {out_dir}')
+    bank = photo_bank(texture_dir)
+    records = generate_records(out_dir, seed, num_designs, img_size, config, texture_dir,
+                               workers)
+    os.makedirs(ann_dir, exist_ok=True)
+    info = dict(description='ps_net synthetic garments', seed=seed, img_size=img_size,
+                settings_hash=settings_hash(config), texture_source=bank.source,
+                settings=config.to_dict())
+    metainfo = dict(format_version=PF_FORMAT_VERSION, categories=list(PSNET_CATEGORIES),
+                    regions=list(PF_REGIONS), landmark_layout='deepfashion2', **info)
+    summary: Dict[str, object] = dict(settings_hash=info['settings_hash'],
+                                      texture_source=bank.source, images=len(records))
+    for split in SPLITS:
+        part = [r for r in records if r['data_split'] == split]
+        dump_pf(pf_file(part, split, metainfo), os.path.join(ann_dir, f'pf_{split}.json'),
+                overwrite=overwrite)
+        write_coco_json(coco_file(part, info), os.path.join(ann_dir, f'coco_{split}.json'),
+                        force=overwrite)
+        summary[split] = dict(designs=len({r['design_id'] for r in part}), images=len(part))
+    return summary
