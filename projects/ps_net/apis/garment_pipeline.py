@@ -1,0 +1,187 @@
+"""Image -> garments: detect (mmdet) -> crop with a margin (mmpose transforms) -> landmarks.
+
+One reusable piece for everything downstream (indexing, search, the retrieval branch):
+
+* :func:`crop_garment` / :func:`crop_to_image`: the crop of a box with mmpose's own
+  ``GetBBoxCenterScale`` + ``TopdownAffine`` (so training and inference crop identically), and
+  the inverse map of crop pixels back to the image through the kept ``input_center`` and
+  ``input_scale``;
+* :class:`GarmentPipeline`: runs a detector and a top-down landmark model in one process. Both
+  libraries resolve types through a global default scope and their ``init_*`` / inference calls
+  reset it, so every call here runs inside ``DefaultScope.overwrite_default_scope`` of its own
+  library, and the detector's test pipeline is adapted with mmpose's ``adapt_mmdet_pipeline``.
+
+Categories follow :mod:`ps_net.datasets.category_map`: every DeepFashion2 category is reported;
+lower-body garments (shorts, trousers, skirt) have ``psnet_category=None`` and
+``searched=False``. An image with no garment above the threshold gives a
+:class:`GarmentPipelineResult` with ``status='no_garment'``, an unreadable image
+``status='unreadable'`` with the reason: never an exception from deep in a stack.
+"""
+import dataclasses
+from typing import List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+from mmengine.registry import DefaultScope
+
+from ..datasets.category_map import DF2_CATEGORIES, df2_to_psnet
+
+
+@dataclasses.dataclass
+class Garment:
+    """One detected garment.
+
+    Attributes:
+        df2_category_id: DeepFashion2 category id (1-13).
+        category_name: its DeepFashion2 name.
+        psnet_category: PS-Net category, or None for lower-body garments.
+        searched: whether PS-Net searches this garment for plagiarism.
+        bbox: ``[x1, y1, x2, y2]`` in image pixels.
+        score: detection score.
+        keypoints: ``(K, 2)`` landmarks in image pixels (the category's slots of the 294).
+        keypoint_scores: ``(K,)`` heatmap maxima.
+        slots: the 294-layout slot of each row of ``keypoints``.
+        input_center, input_scale: the crop (image pixels) the landmark model saw.
+    """
+    df2_category_id: int
+    category_name: str
+    psnet_category: Optional[str]
+    searched: bool
+    bbox: np.ndarray
+    score: float
+    keypoints: np.ndarray
+    keypoint_scores: np.ndarray
+    slots: np.ndarray
+    input_center: np.ndarray
+    input_scale: np.ndarray
+
+
+@dataclasses.dataclass
+class GarmentPipelineResult:
+    """The garments of one image; ``status`` is ``ok``, ``no_garment`` or ``unreadable``."""
+    image: str
+    status: str
+    garments: List[Garment]
+    reason: str = ''
+
+
+def crop_garment(img: np.ndarray, bbox: Sequence[float], input_size: Tuple[int, int],
+                 padding: float = 1.25) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Crop a box with a margin and resize it to the model's input, as mmpose does.
+
+    Args:
+        img: ``(H, W, 3)`` image.
+        bbox: ``[x1, y1, x2, y2]``.
+        input_size: model input ``(w, h)``.
+        padding: box enlargement (mmpose's ``GetBBoxCenterScale`` default 1.25).
+
+    Returns:
+        ``(crop, input_center, input_scale)``; the crop is ``(h, w, 3)`` and
+        ``input_center`` / ``input_scale`` (image pixels, aspect ratio of the input) are what
+        :func:`crop_to_image` needs to map crop points back.
+    """
+    from mmpose.datasets.transforms import GetBBoxCenterScale, TopdownAffine
+    x1, y1, x2, y2 = (float(v) for v in bbox)
+    if not (x2 > x1 and y2 > y1):
+        raise ValueError(f'bbox must be [x1, y1, x2, y2] with x2 > x1 and y2 > y1, got '
+                         f'{list(bbox)!r}')
+    results = dict(img=img, bbox=np.array([[x1, y1, x2, y2]], np.float32),
+                   img_shape=img.shape[:2])
+    results = GetBBoxCenterScale(padding=padding).transform(results)
+    results = TopdownAffine(input_size=tuple(input_size)).transform(results)
+    return results['img'], results['input_center'], results['input_scale']
+
+
+def _warp(center: np.ndarray, scale: np.ndarray, input_size: Tuple[int, int]) -> np.ndarray:
+    from mmpose.structures.bbox import get_warp_matrix
+    return get_warp_matrix(np.asarray(center, np.float32), np.asarray(scale, np.float32), 0,
+                           output_size=tuple(input_size))
+
+
+def crop_to_image(points: np.ndarray, input_center: np.ndarray, input_scale: np.ndarray,
+                  input_size: Tuple[int, int]) -> np.ndarray:
+    """Map ``(N, 2)`` crop pixels back to image pixels (the inverse of the crop's affine)."""
+    warp = np.vstack([_warp(input_center, input_scale, input_size), [0, 0, 1]])
+    pts = np.concatenate([np.asarray(points, np.float64).reshape(-1, 2),
+                          np.ones((len(points), 1))], 1)
+    return (pts @ np.linalg.inv(warp).T)[:, :2]
+
+
+def image_to_crop(points: np.ndarray, input_center: np.ndarray, input_scale: np.ndarray,
+                  input_size: Tuple[int, int]) -> np.ndarray:
+    """Map ``(N, 2)`` image pixels into the crop (the crop's affine)."""
+    warp = _warp(input_center, input_scale, input_size)
+    pts = np.asarray(points, np.float64).reshape(-1, 2)
+    return pts @ warp[:, :2].T + warp[:, 2]
+
+
+class GarmentPipeline:
+    """Detector + landmark model in one process.
+
+    Args:
+        det_config, det_checkpoint: mmdet config (13 DeepFashion2 classes) and weights.
+        pose_config, pose_checkpoint: the landmark config (294 slots) and weights.
+        score_thr: keep detections at or above this score.
+        device: torch device.
+    """
+
+    def __init__(self, det_config, det_checkpoint: Optional[str], pose_config,
+                 pose_checkpoint: Optional[str], score_thr: float = 0.5,
+                 device: str = 'cpu') -> None:
+        if not 0 <= score_thr <= 1:
+            raise ValueError(f'score_thr must be in [0, 1], got {score_thr!r}')
+        from mmdet.apis import init_detector
+        from mmpose.apis import init_model
+        from mmpose.utils import adapt_mmdet_pipeline
+        with DefaultScope.overwrite_default_scope('mmdet'):
+            self.detector = init_detector(det_config, det_checkpoint, device=device)
+        self.detector.cfg = adapt_mmdet_pipeline(self.detector.cfg)
+        with DefaultScope.overwrite_default_scope('mmpose'):
+            self.pose = init_model(pose_config, pose_checkpoint, device=device)
+        self.score_thr = score_thr
+
+    def detect(self, img: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Boxes ``(N, 4)``, scores and DeepFashion2 category ids above the threshold."""
+        from mmdet.apis import inference_detector
+        with DefaultScope.overwrite_default_scope('mmdet'):
+            pred = inference_detector(self.detector, img).pred_instances.cpu().numpy()
+        keep = pred.scores >= self.score_thr
+        return pred.bboxes[keep], pred.scores[keep], pred.labels[keep].astype(int) + 1
+
+    def landmarks(self, img: np.ndarray, boxes: np.ndarray,
+                  category_ids: Sequence[int]) -> List[Tuple[np.ndarray, ...]]:
+        """Per box: keypoints, scores and slots of its category, and the crop's center/scale."""
+        from mmpose.apis import inference_topdown
+        from ..datasets.df2_layout import df2_slot_range
+        with DefaultScope.overwrite_default_scope('mmpose'):
+            samples = inference_topdown(self.pose, img, np.asarray(boxes, np.float32))
+        out = []
+        for sample, cid in zip(samples, category_ids):
+            start, stop = df2_slot_range(int(cid))
+            inst = sample.pred_instances
+            out.append((inst.keypoints[0, start:stop], inst.keypoint_scores[0, start:stop],
+                        np.arange(start, stop), np.asarray(sample.metainfo['input_center']),
+                        np.asarray(sample.metainfo['input_scale'])))
+        return out
+
+    def __call__(self, image: Union[str, np.ndarray]) -> GarmentPipelineResult:
+        """Run on one image (a path or a BGR array); never raises for a bad image."""
+        import mmcv
+        name = image if isinstance(image, str) else '<array>'
+        try:
+            img = mmcv.imread(image) if isinstance(image, str) else image
+            if img is None or img.ndim != 3:
+                shape = None if img is None else img.shape
+                raise ValueError(f'expected a colour image, got {shape}')
+        except Exception as err:  # noqa: BLE001  (one bad image must not stop a batch)
+            return GarmentPipelineResult(name, 'unreadable', [], f'{type(err).__name__}: {err}')
+        boxes, scores, cids = self.detect(img)
+        if len(boxes) == 0:
+            return GarmentPipelineResult(name, 'no_garment', [],
+                                         f'no garment scored >= {self.score_thr}')
+        garments = []
+        for box, score, cid, (kpts, kscores, slots, center, scale) in zip(
+                boxes, scores, cids, self.landmarks(img, boxes, cids)):
+            psnet = df2_to_psnet(int(cid))
+            garments.append(Garment(int(cid), DF2_CATEGORIES[int(cid)], psnet, psnet is not None,
+                                    box, float(score), kpts, kscores, slots, center, scale))
+        return GarmentPipelineResult(name, 'ok', garments)
