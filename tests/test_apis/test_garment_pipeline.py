@@ -70,3 +70,18 @@ def test_landmarks_come_back_in_image_pixels_for_the_category_slots(pipeline):
         assert ((found >= center - half - 1) & (found <= center + half + 1)).all()
     # both libraries still work after each other (no default-scope fight)
     assert pipeline(np.full((64, 64, 3), 0, np.uint8)).status == 'no_garment'
+
+
+def test_prediction_sheet_draws_every_image(pipeline, tmp_path):
+    from PIL import Image
+
+    from ps_net.datasets.synthetic import generate_synthetic
+    from ps_net.visualization import draw_predictions
+    generate_synthetic(str(tmp_path / 'set'), seed=5, num_designs=2, img_size=64)
+    coco = tmp_path / 'set' / 'annotations' / 'coco_train.json'
+    out = draw_predictions(pipeline, str(coco), str(tmp_path / 'p.png'), num_images=5, cols=3,
+                           tile_size=64)
+    with Image.open(out) as sheet:
+        assert sheet.size == (3 * 68, 2 * (64 + 30))
+    with pytest.raises(FileExistsError):
+        draw_predictions(pipeline, str(coco), out)
