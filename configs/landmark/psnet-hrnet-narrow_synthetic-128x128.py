@@ -61,3 +61,18 @@ test_dataloader = dict(
     dataset=dict(type='PSNetDeepFashion2Dataset', data_root=data_root, data_mode='topdown',
                  ann_file='annotations/coco_test.json', data_prefix=dict(img=''),
                  test_mode=True, pipeline=val_pipeline))
+
+val_evaluator = [
+    dict(type='PSNetNormalizedError', per_category=True),
+    dict(type='PCKAccuracy', thr=0.2),
+    dict(type='AUC'),
+    dict(type='EPE'),
+    dict(type='PSNetDF2CocoMetric', ann_file=data_root + 'annotations/coco_val.json'),
+]
+test_evaluator = [
+    dict(type='PSNetNormalizedError', per_category=True),
+    dict(type='PCKAccuracy', thr=0.2),
+    dict(type='AUC'),
+    dict(type='EPE'),
+    dict(type='PSNetDF2CocoMetric', ann_file=data_root + 'annotations/coco_test.json'),
+]

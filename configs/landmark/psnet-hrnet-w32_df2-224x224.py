@@ -82,9 +82,11 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 val_evaluator = [
-    dict(type='PSNetNormalizedError'),
+    dict(type='PSNetNormalizedError', per_category=True),
     dict(type='PCKAccuracy', thr=0.2),
     dict(type='AUC'),
     dict(type='EPE'),
+    # OKS keypoint AP with DeepFashion2's official per-slot sigmas, per category
+    dict(type='PSNetDF2CocoMetric', ann_file=data_root + 'validation/deepfashion2_validation.json'),
 ]
 test_evaluator = val_evaluator

@@ -18,3 +18,11 @@ test_dataloader = dict(
                  data_mode='topdown', ann_file='annotations/fld_full_test.json',
                  data_prefix=dict(img='img/'), test_mode=True,
                  pipeline={{_base_.val_pipeline}}))
+
+val_evaluator = [
+    dict(type='PSNetNormalizedError'),
+    dict(type='PCKAccuracy', thr=0.2),
+    dict(type='AUC'),
+    dict(type='EPE'),
+]
+test_evaluator = val_evaluator
