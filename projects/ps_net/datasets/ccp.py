@@ -35,6 +35,7 @@ import numpy as np
 
 from .category_map import CCP_TO_DF2
 from .deepfashion2 import df2_coco_categories
+from .format_error import DataFormatError
 
 PathLike = Union[str, os.PathLike]
 
@@ -52,7 +53,7 @@ _ON_ERROR = ('raise', 'skip')
 _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
 
-class CCPFormatError(ValueError):
+class CCPFormatError(DataFormatError):
     """A CCP file (label list, label map or photo) breaks the expected format.
 
     The message is ``'<source>: <field>: <detail>'``, e.g.
@@ -64,15 +65,6 @@ class CCPFormatError(ValueError):
         field (str): The variable or part (``groundtruth``, ``label_list``, ``photo`` ...).
         detail (str): What was expected and what was found.
     """
-
-    def __init__(self, source: str, field: str, detail: str):
-        self.source = source
-        self.field = field
-        self.detail = detail
-        super().__init__(f'{source}: {field}: {detail}')
-
-    def __reduce__(self):
-        return self.__class__, (self.source, self.field, self.detail)
 
 
 def _load_mat(path: PathLike, key: str) -> Any:

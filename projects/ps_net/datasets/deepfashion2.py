@@ -35,6 +35,7 @@ from typing import Any, Dict, List, Tuple, Union
 from ..utils import atomic_write
 from .category_map import DF2_CATEGORIES
 from .df2_layout import DF2_NUM_KEYPOINTS, DF2_NUM_SLOTS, df2_slot_range
+from .format_error import DataFormatError
 
 PathLike = Union[str, os.PathLike]
 Number = Union[int, float]
@@ -54,7 +55,7 @@ _ITEM_KEY = re.compile(r'item([1-9][0-9]*)')
 _ON_ERROR = ('raise', 'skip')
 
 
-class DF2FormatError(ValueError):
+class DF2FormatError(DataFormatError):
     """A DeepFashion2 annotation file (or its image) breaks the format.
 
     The message is ``'<source>: <field>: <detail>'``, e.g.
@@ -66,15 +67,6 @@ class DF2FormatError(ValueError):
         field (str): The field (``item2.landmarks``, ``pair_id``, ``json``, ``image`` ...).
         detail (str): What was expected and what was found.
     """
-
-    def __init__(self, source: str, field: str, detail: str):
-        self.source = source
-        self.field = field
-        self.detail = detail
-        super().__init__(f'{source}: {field}: {detail}')
-
-    def __reduce__(self):
-        return self.__class__, (self.source, self.field, self.detail)
 
 
 def _is_int(value: Any) -> bool:
