@@ -2,10 +2,10 @@
 
 One reusable piece for everything downstream (indexing, search, the retrieval branch):
 
-* :func:`crop_garment` / :func:`crop_to_image`: the crop of a box with mmpose's own
-  ``GetBBoxCenterScale`` + ``TopdownAffine`` (so training and inference crop identically), and
-  the inverse map of crop pixels back to the image through the kept ``input_center`` and
-  ``input_scale``;
+* :func:`crop_garment` / :func:`crop_to_image` (from :mod:`ps_net.datasets.transforms`): the
+  crop of a box with mmpose's own ``GetBBoxCenterScale`` + ``TopdownAffine`` (so training and
+  inference crop identically), and the inverse map of crop pixels back to the image through
+  the kept ``input_center`` and ``input_scale``;
 * :class:`GarmentPipeline`: runs a detector and a top-down landmark model in one process. Both
   libraries resolve types through a global default scope and their ``init_*`` / inference calls
   reset it, so every call here runs inside ``DefaultScope.overwrite_default_scope`` of its own
@@ -24,6 +24,7 @@ import numpy as np
 from mmengine.registry import DefaultScope
 
 from ..datasets.category_map import DF2_CATEGORIES, df2_to_psnet
+from ..datasets.transforms.garment_crop import crop_garment, crop_to_image, image_to_crop  # noqa: F401
 
 
 @dataclasses.dataclass
@@ -62,56 +63,6 @@ class GarmentPipelineResult:
     status: str
     garments: List[Garment]
     reason: str = ''
-
-
-def crop_garment(img: np.ndarray, bbox: Sequence[float], input_size: Tuple[int, int],
-                 padding: float = 1.25) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Crop a box with a margin and resize it to the model's input, as mmpose does.
-
-    Args:
-        img: ``(H, W, 3)`` image.
-        bbox: ``[x1, y1, x2, y2]``.
-        input_size: model input ``(w, h)``.
-        padding: box enlargement (mmpose's ``GetBBoxCenterScale`` default 1.25).
-
-    Returns:
-        ``(crop, input_center, input_scale)``; the crop is ``(h, w, 3)`` and
-        ``input_center`` / ``input_scale`` (image pixels, aspect ratio of the input) are what
-        :func:`crop_to_image` needs to map crop points back.
-    """
-    from mmpose.datasets.transforms import GetBBoxCenterScale, TopdownAffine
-    x1, y1, x2, y2 = (float(v) for v in bbox)
-    if not (x2 > x1 and y2 > y1):
-        raise ValueError(f'bbox must be [x1, y1, x2, y2] with x2 > x1 and y2 > y1, got '
-                         f'{list(bbox)!r}')
-    results = dict(img=img, bbox=np.array([[x1, y1, x2, y2]], np.float32),
-                   img_shape=img.shape[:2])
-    results = GetBBoxCenterScale(padding=padding).transform(results)
-    results = TopdownAffine(input_size=tuple(input_size)).transform(results)
-    return results['img'], results['input_center'], results['input_scale']
-
-
-def _warp(center: np.ndarray, scale: np.ndarray, input_size: Tuple[int, int]) -> np.ndarray:
-    from mmpose.structures.bbox import get_warp_matrix
-    return get_warp_matrix(np.asarray(center, np.float32), np.asarray(scale, np.float32), 0,
-                           output_size=tuple(input_size))
-
-
-def crop_to_image(points: np.ndarray, input_center: np.ndarray, input_scale: np.ndarray,
-                  input_size: Tuple[int, int]) -> np.ndarray:
-    """Map ``(N, 2)`` crop pixels back to image pixels (the inverse of the crop's affine)."""
-    warp = np.vstack([_warp(input_center, input_scale, input_size), [0, 0, 1]])
-    pts = np.concatenate([np.asarray(points, np.float64).reshape(-1, 2),
-                          np.ones((len(points), 1))], 1)
-    return (pts @ np.linalg.inv(warp).T)[:, :2]
-
-
-def image_to_crop(points: np.ndarray, input_center: np.ndarray, input_scale: np.ndarray,
-                  input_size: Tuple[int, int]) -> np.ndarray:
-    """Map ``(N, 2)`` image pixels into the crop (the crop's affine)."""
-    warp = _warp(input_center, input_scale, input_size)
-    pts = np.asarray(points, np.float64).reshape(-1, 2)
-    return pts @ warp[:, :2].T + warp[:, 2]
 
 
 class GarmentPipeline:

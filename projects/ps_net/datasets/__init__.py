@@ -9,6 +9,7 @@ from .df2_layout import DF2_NUM_KEYPOINTS, DF2_NUM_SLOTS, df2_flip_indices, df2_
 from .fld import FLD_NUM_KEYPOINTS, FLDFormatError, load_fld_coco
 from .pf_format import PF_CATEGORIES, PF_REGIONS, check_pf, load_pf, validate_pf
 from .plagiarized_fashion import PlagiarizedFashionDataset
+from . import transforms  # noqa: F401  (registers PSNetGarmentCrop)
 from .synthetic import SyntheticConfig, generate_synthetic, settings_hash
 
 __all__ = [

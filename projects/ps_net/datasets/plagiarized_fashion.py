@@ -47,6 +47,8 @@ class PlagiarizedFashionDataset(BaseDataset):
     - ``bbox`` (np.ndarray | None): float32 ``[4]`` ``x1, y1, x2, y2``; None when absent.
     - ``landmarks`` (np.ndarray | None): float32 ``[K, 3]`` rows ``x, y, v``; None when absent.
     - ``region_boxes`` (dict | None): region -> float32 ``[4]`` box; None when absent.
+    - ``df2_category_id`` (int | None): the entry's DeepFashion2 category when the file has
+      this extra field (the synthetic set does), else None.
     - ``pf_index`` (int): index of the entry in the file's ``data_list``.
     - ``split_index`` (int): position of the entry among the file's entries of its split.
     - queries only: ``gt_label`` (np.ndarray int64), the gallery positions of the positives of
@@ -186,6 +188,7 @@ class PlagiarizedFashionDataset(BaseDataset):
             bbox=_as_box(entry.get('bbox')),
             landmarks=_as_landmarks(entry.get('landmarks')),
             region_boxes=_as_region_boxes(entry.get('region_boxes')),
+            df2_category_id=entry.get('df2_category_id'),
             pf_index=pf_index,
             split_index=split_index)
 
