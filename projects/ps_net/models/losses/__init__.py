@@ -1,0 +1,9 @@
+"""Losses of PS-Net's retrieval branch: region triplet (eq. 2-3), plagiarism loss (eq. 4-6)."""
+from .plagiarism import (Move, alpha_tri, coordinate_ascent_step, effective_weights,
+                         normalise_weights, plagiarism_loss, weighted_triplet)
+from .region_triplet import (PSNetRegionTripletLoss, combine_valid, region_distances,
+                             region_triplet_loss)
+
+__all__ = ['Move', 'PSNetRegionTripletLoss', 'alpha_tri', 'combine_valid',
+           'coordinate_ascent_step', 'effective_weights', 'normalise_weights',
+           'plagiarism_loss', 'region_distances', 'region_triplet_loss', 'weighted_triplet']
