@@ -9,6 +9,7 @@ from .df2_layout import DF2_NUM_KEYPOINTS, DF2_NUM_SLOTS, df2_flip_indices, df2_
 from .fld import FLD_NUM_KEYPOINTS, FLDFormatError, load_fld_coco
 from .pf_format import PF_CATEGORIES, PF_REGIONS, check_pf, load_pf, validate_pf
 from .plagiarized_fashion import PlagiarizedFashionDataset
+from .samplers import PSNetDesignSampler
 from . import transforms  # noqa: F401  (registers PSNetGarmentCrop)
 from .synthetic import SyntheticConfig, generate_synthetic, settings_hash
 
@@ -19,5 +20,5 @@ __all__ = [
     'df2_keypoints_294', 'df2_to_coco', 'read_df2_anno', 'write_coco_json', 'df2_flip_indices',
     'FLD_NUM_KEYPOINTS', 'FLDFormatError', 'load_fld_coco', 'SyntheticConfig',
     'generate_synthetic', 'settings_hash', 'PSNetDeepFashion2Dataset', 'CCP_TO_DF2',
-    'CCP_SPLITS', 'CCPFormatError', 'ccp_to_coco'
+    'CCP_SPLITS', 'CCPFormatError', 'ccp_to_coco', 'PSNetDesignSampler'
 ]

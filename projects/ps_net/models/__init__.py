@@ -1,6 +1,18 @@
-"""Models: the landmark branch (neck + head, mmpose), wrappers; retrieval parts in issue 4."""
+"""Models: landmark branch (mmpose neck + head), attention, backbones, regions, losses and the
+PS-Net retriever (mmpretrain), and the CPU-capable DDP wrapper."""
+from .attention import (PSNetCBAM, PSNetChannelAttention, PSNetLandmarkAttention, PSNetSE,
+                        PSNetSpatialAttention)
+from .backbones import PSNetAttentionResNet
 from .heads import PSNetLandmarkHead
+from .losses import PSNetRegionTripletLoss
 from .necks import PSNetFeatureNeck
+from .regions import REGIONS, RegionPooling, divide_regions
+from .retrievers import PSNetRetriever, region_similarity
 from .wrappers import PSNetDistributedDataParallel
 
-__all__ = ['PSNetDistributedDataParallel', 'PSNetFeatureNeck', 'PSNetLandmarkHead']
+__all__ = [
+    'PSNetCBAM', 'PSNetChannelAttention', 'PSNetLandmarkAttention', 'PSNetSE',
+    'PSNetSpatialAttention', 'PSNetAttentionResNet', 'PSNetLandmarkHead',
+    'PSNetRegionTripletLoss', 'PSNetFeatureNeck', 'REGIONS', 'RegionPooling', 'divide_regions',
+    'PSNetRetriever', 'region_similarity', 'PSNetDistributedDataParallel'
+]

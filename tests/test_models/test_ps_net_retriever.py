@@ -1,0 +1,98 @@
+"""PSNetRetriever: tensor / loss / predict, region weights buffer, eq. 1 masking."""
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmpretrain.structures import DataSample
+
+import ps_net  # noqa: F401
+from mmpretrain.registry import MODELS
+from ps_net.models.retrievers import region_similarity
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = REPO / 'configs' / 'ps_net' / 'psnet-hrnet-narrow_synthetic-128.py'
+
+
+@pytest.fixture(scope='module')
+def model():
+    torch.manual_seed(0)
+    cfg = Config.fromfile(str(CONFIG))
+    cfg.model.landmark_checkpoint = None
+    cfg.model.prototype = torch.zeros(1, 5 * 64 + 6)
+    return MODELS.build(cfg.model)
+
+
+def _samples(ids, cats, relations=None):
+    relations = relations or ['original'] * len(ids)
+    return [DataSample(metainfo=dict(design_id=d, df2_category_id=c, relation=r))
+            for d, c, r in zip(ids, cats, relations)]
+
+
+def test_tensor_mode_gives_flat_region_vectors(model):
+    model.eval()
+    x = torch.rand(3, 3, 128, 128)
+    with torch.no_grad():
+        vec = model(x, _samples([0, 1, 2], [1, 5, 11]), mode='tensor')
+    assert vec.shape == (3, 5 * 64 + 6)
+    feats, valid, cat = model.split_flat(vec)
+    assert valid.tolist() == [[True] * 5, [False, False, True, True, True], [True] * 5]
+    assert cat.tolist() == [0, 0, 3]  # short_sleeved_top, short_sleeved_top (vest), dress
+    norms = feats.norm(dim=-1)
+    torch.testing.assert_close(norms[valid], torch.ones(int(valid.sum())))
+    assert (norms[~valid] == 0).all()
+
+
+def test_loss_trains_the_retrieval_branch_only(model):
+    model.train()
+    x = torch.rand(4, 3, 128, 128)
+    losses = model(x, _samples([0, 0, 1, 1], [1, 1, 2, 2]), mode='loss')
+    assert set(losses) >= {'loss_region', 'loss_fashion', 'active'}
+    total = losses['loss_region'] + losses['loss_fashion']
+    assert torch.isfinite(total) and total.item() > 0
+    model.zero_grad()
+    total.backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0
+               for p in model.image_encoder.parameters())
+    assert all(p.grad is None for p in model.landmarks.parameters())
+
+
+def test_predict_scores_every_gallery_item_and_weights_are_saved(model):
+    model.eval()
+    with torch.no_grad():
+        gallery = model(torch.rand(5, 3, 128, 128), _samples(range(5), [1, 2, 3, 10, 5]))
+    model.prototype_vecs = gallery
+    model.prototype_inited = True
+    with torch.no_grad():
+        out = model(torch.rand(2, 3, 128, 128), _samples([7, 8], [1, 12]), mode='predict')
+    assert out[0].pred_score.shape == (5, )
+    assert 'region_weights' in model.state_dict()
+    assert model.region_weights.shape == (4, 5)
+    torch.testing.assert_close(model.region_weights.sum(1), torch.ones(4))
+
+
+def test_eq1_masks_missing_regions_and_renormalises():
+    f = torch.nn.functional.normalize(torch.rand(2, 5, 8), dim=-1)
+    all_valid = torch.ones(2, 5, dtype=torch.bool)
+    vest = torch.tensor([[False, False, True, True, True]] * 2)
+    w = torch.full((2, 5), 0.2)
+    s_vest = region_similarity(f, vest, f, all_valid, w)
+    cos = torch.einsum('qrd,grd->qgr', f, f)
+    torch.testing.assert_close(s_vest, cos[..., 2:].mean(-1))
+    torch.testing.assert_close(region_similarity(f, all_valid, f, all_valid, w).diagonal(),
+                               torch.ones(2))
+    with pytest.raises(ValueError, match='region features'):
+        region_similarity(f, vest, f[:, :3], vest, w)
+
+
+def test_plagiarism_distances_follow_the_hook_contract(model):
+    model.train()
+    batch = dict(inputs=[torch.randint(0, 255, (3, 128, 128), dtype=torch.uint8)
+                         for _ in range(4)],
+                 data_samples=_samples([0, 0, 1, 1], [1, 1, 1, 1],
+                                       ['original', 'plagiarized', 'original', 'plagiarized']))
+    out = model.plagiarism_distances(batch)
+    assert out['d_ap'].shape == (4, 5) and out['valid'].all()  # 2 originals x 1 copy x 2 negatives
+    assert out['category_index'].tolist() == [0] * 4
+    assert (out['d_an'] > 0).all()
+    assert model.training  # restored after the eval-mode pass
