@@ -96,3 +96,14 @@ def test_plagiarism_distances_follow_the_hook_contract(model):
     assert out['category_index'].tolist() == [0] * 4
     assert (out['d_an'] > 0).all()
     assert model.training  # restored after the eval-mode pass
+
+
+def test_frozen_network_phase_returns_a_zero_loss_and_trains_nothing():
+    cfg = Config.fromfile(str(CONFIG))
+    cfg.model.update(landmark_checkpoint=None, prototype=torch.zeros(1, 5 * 64 + 6),
+                     train_network=False)
+    frozen = MODELS.build(cfg.model)
+    assert not any(p.requires_grad for p in frozen.parameters())
+    loss = frozen(torch.rand(2, 3, 128, 128), _samples([0, 1], [1, 1]), mode='loss')
+    assert list(loss) == ['loss_frozen'] and loss['loss_frozen'].item() == 0
+    loss['loss_frozen'].backward()  # the optimizer wrapper can step without error

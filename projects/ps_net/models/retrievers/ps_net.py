@@ -79,6 +79,9 @@ class PSNetRetriever(ImageToImageRetriever):
         fashion_loss_weight: weight of the Fashion Output's triplet loss (identical retrieval).
         landmark_score_thr: landmark confidence for region division (else template fallback).
         task: ``'plagiarized'`` (eq. 1 on region features) or ``'identical'`` (Fashion Output).
+        train_network: False for the region-weight phase with a frozen network (the default
+            of the paper's fine-tune): ``loss`` then returns a zero loss without a forward
+            pass and ``PSNetRegionWeightHook`` does the work; True continues eq. 2-3.
         prototype, data_preprocessor, init_cfg: as mmpretrain's ``ImageToImageRetriever``.
     """
 
@@ -89,7 +92,8 @@ class PSNetRetriever(ImageToImageRetriever):
                  input_size: Tuple[int, int] = (224, 224), feature_stride: int = 8,
                  categories: Sequence[str] = PSNET_CATEGORIES, margin: float = 0.2,
                  fashion_loss_weight: float = 1.0, landmark_score_thr: float = 0.3,
-                 task: str = 'plagiarized', data_preprocessor: Optional[dict] = None,
+                 task: str = 'plagiarized', train_network: bool = True,
+                 data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if task not in ('plagiarized', 'identical'):
             raise ValueError(f"task must be 'plagiarized' or 'identical', got {task!r}")
@@ -123,6 +127,9 @@ class PSNetRetriever(ImageToImageRetriever):
         self.fashion_loss_weight = fashion_loss_weight
         self.landmark_score_thr = landmark_score_thr
         self.task = task
+        self.train_network = train_network
+        if not train_network:
+            self.requires_grad_(False)
 
     # ------------------------------------------------------------------ landmark branch
     def load_landmark_checkpoint(self, path: str) -> None:
@@ -264,6 +271,9 @@ class PSNetRetriever(ImageToImageRetriever):
         Triplets come from the batch (a P x K design sampler gives every anchor a positive):
         I+ shares the design, I- is a random other design in the batch.
         """
+        if not self.train_network:  # frozen: the region-weight hook learns lambda
+            anchor = next(iter(self.embed.parameters()))
+            return dict(loss_frozen=anchor.sum() * 0 + torch.zeros((), requires_grad=True))
         info = self.region_features(inputs, data_samples)
         ids = [int(s.get('design_id')) for s in data_samples]
         gen = torch.Generator().manual_seed(int(sum(ids)) % (2**31))
