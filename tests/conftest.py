@@ -36,3 +36,16 @@ def load_tool(relpath: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(autouse=True)
+def _isolated_default_scope():
+    """Run every test without a default scope and undo any scope it sets (mmdet/mmpose
+    inference, runners and ``register_all_modules`` set a process-wide default scope, which
+    would make a later test's unprefixed build look in another library's registry)."""
+    from mmengine.registry import DefaultScope
+    before = DefaultScope._instance_dict.copy()
+    DefaultScope._instance_dict.clear()
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(before)

@@ -16,7 +16,12 @@ from ps_net.datasets.df2_layout import df2_flip_indices, df2_slot_range
 REPO = Path(__file__).resolve().parents[2]
 LANDMARK_CONFIGS = sorted((REPO / 'configs' / 'landmark').glob('*.py'))
 
-register_all_modules(init_default_scope=True)
+
+
+@pytest.fixture(autouse=True)
+def _mmpose_scope():
+    """These tests build mmpose components by unprefixed names."""
+    register_all_modules(init_default_scope=True)
 
 
 def _head(**kw):

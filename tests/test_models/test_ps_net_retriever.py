@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 from mmpretrain.structures import DataSample
 
 import ps_net  # noqa: F401
@@ -20,7 +21,8 @@ def model():
     cfg = Config.fromfile(str(CONFIG))
     cfg.model.landmark_checkpoint = None
     cfg.model.prototype = torch.zeros(1, 5 * 64 + 6)
-    return MODELS.build(cfg.model)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return MODELS.build(cfg.model)
 
 
 def _samples(ids, cats, relations=None):

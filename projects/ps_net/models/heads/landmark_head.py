@@ -17,6 +17,7 @@ outside the garment's category in the DeepFashion2 layout), 1 for visible and oc
 from typing import Sequence, Tuple, Union
 
 from mmcv.cnn import ConvModule
+from mmengine.registry import DefaultScope
 from torch import Tensor
 
 from mmpose.models.heads import HeatmapHead
@@ -52,9 +53,12 @@ class PSNetLandmarkHead(HeatmapHead):
         if reduce_channels < 1 or out_channels < 1:
             raise ValueError(f'reduce_channels and out_channels must be >= 1, got '
                              f'{reduce_channels!r} and {out_channels!r}')
-        super().__init__(in_channels=reduce_channels, out_channels=out_channels,
-                         deconv_out_channels=deconv_out_channels,
-                         deconv_kernel_sizes=deconv_kernel_sizes, **kwargs)
+        # children (loss, codec) are mmpose types: build them in mmpose's scope even when the
+        # head sits inside an mmpretrain model (PSNetRetriever's landmark branch)
+        with DefaultScope.overwrite_default_scope('mmpose'):
+            super().__init__(in_channels=reduce_channels, out_channels=out_channels,
+                             deconv_out_channels=deconv_out_channels,
+                             deconv_kernel_sizes=deconv_kernel_sizes, **kwargs)
         self.feature_channels = in_channels
         self.reduce = ConvModule(in_channels, reduce_channels, 1, norm_cfg=dict(type='BN'),
                                  act_cfg=dict(type='ReLU'))
