@@ -3,6 +3,7 @@ import collections
 import copy
 import pickle
 
+import numpy as np
 import pytest
 import torch
 from mmengine.hooks import EMAHook, Hook
@@ -154,3 +155,18 @@ def test_only_history_buffer_getattr_is_allowed(tmp_path):
     torch.save({'state_dict': {}, 'payload': GetattrPayload()}, path)
     with pytest.raises(pickle.UnpicklingError, match='fromkeys'):
         load_checkpoint(ToyModel(), str(path), map_location='cpu')
+
+
+def test_dataset_meta_with_numpy_arrays_loads(tmp_path):
+    """mmpose keeps its metainfo (keypoint colours: uint8 arrays) in the checkpoint meta; their
+    pickles carry ``bytes``, which the trusted list allows."""
+    register_trusted_checkpoint_loader()
+    model = ToyModel()
+    path = tmp_path / 'pose.pth'
+    colors = np.array([[255, 128, 0], [0, 0, 255]], dtype=np.uint8)
+    torch.save({'state_dict': model.state_dict(),
+                'meta': {'dataset_meta': {'keypoint_colors': colors}}}, path)
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path)  # plain weights-only torch.load refuses it
+    ckpt = load_checkpoint(ToyModel(), str(path), map_location='cpu')
+    np.testing.assert_array_equal(ckpt['meta']['dataset_meta']['keypoint_colors'], colors)
