@@ -158,15 +158,17 @@ def test_only_history_buffer_getattr_is_allowed(tmp_path):
 
 
 def test_dataset_meta_with_numpy_arrays_loads(tmp_path):
-    """mmpose keeps its metainfo (keypoint colours: uint8 arrays) in the checkpoint meta; their
-    pickles carry ``bytes``, which the trusted list allows."""
+    """mmpose keeps its metainfo in the checkpoint meta: uint8 colour arrays and, for
+    DeepFashion2, an *empty* ``sigmas`` array, whose pickle calls ``bytes()``."""
     register_trusted_checkpoint_loader()
     model = ToyModel()
     path = tmp_path / 'pose.pth'
     colors = np.array([[255, 128, 0], [0, 0, 255]], dtype=np.uint8)
     torch.save({'state_dict': model.state_dict(),
-                'meta': {'dataset_meta': {'keypoint_colors': colors}}}, path)
+                'meta': {'dataset_meta': {'keypoint_colors': colors,
+                                          'sigmas': np.array([], dtype=np.float32)}}}, path)
     with pytest.raises(pickle.UnpicklingError):
         torch.load(path)  # plain weights-only torch.load refuses it
     ckpt = load_checkpoint(ToyModel(), str(path), map_location='cpu')
     np.testing.assert_array_equal(ckpt['meta']['dataset_meta']['keypoint_colors'], colors)
+    assert ckpt['meta']['dataset_meta']['sigmas'].shape == (0, )

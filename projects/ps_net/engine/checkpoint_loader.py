@@ -62,7 +62,7 @@ def _history_buffer_getattr(obj: Any, name: str) -> Any:
 #: Objects allowed in a trusted checkpoint besides torch's own weights-only set.
 TRUSTED_CHECKPOINT_GLOBALS: List[object] = [
     HistoryBuffer,
-    bytes,  # numpy arrays in the dataset meta (mmpose keypoint colours) pickle their bytes
+    bytes,  # an empty numpy array (mmpose DeepFashion2 sigmas) pickles bytes()
     (_history_buffer_getattr, '__builtin__.getattr'),
     (_history_buffer_getattr, 'builtins.getattr'),
 ] + _numpy_globals()
