@@ -9,7 +9,7 @@ _base_ = ['./faster-rcnn_r18-narrow_fpn_synthetic-128.py']
 
 load_from = 'work_dirs/det_synthetic/epoch_12.pth'
 
-img_scale = (320, 320)
+img_scale = (256, 256)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
@@ -40,11 +40,11 @@ test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/ccp_val.json')
 test_evaluator = val_evaluator
 
-max_epochs = 12
+max_epochs = 8
 train_cfg = dict(max_epochs=max_epochs, val_interval=4)
 optim_wrapper = dict(optimizer=dict(lr=0.02))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
-    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[9, 11],
+    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[6, 7],
          gamma=0.1),
 ]
