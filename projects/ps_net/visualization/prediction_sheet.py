@@ -51,8 +51,8 @@ def _tile(img_path: str, anns: List[dict], result, size: int) -> Image.Image:
 def draw_predictions(pipeline, coco_path: str, out_path: str, data_root: Optional[str] = None,
                      num_images: int = 12, cols: int = 6, tile_size: int = 192,
                      overwrite: bool = False) -> str:
-    """Run ``pipeline`` (a :class:`ps_net.apis.GarmentPipeline`) on the first ``num_images``
-    images of a COCO file and write the sheet to ``out_path`` (atomically)."""
+    """Run ``pipeline`` (a :class:`ps_net.apis.GarmentPipeline`) on ``num_images`` images spread
+    evenly over a COCO file and write the sheet to ``out_path`` (atomically)."""
     if num_images < 1 or cols < 1:
         raise ValueError(f'num_images and cols must be >= 1, got {num_images!r}, {cols!r}')
     with open(coco_path, encoding='utf-8') as f:
@@ -61,7 +61,8 @@ def draw_predictions(pipeline, coco_path: str, out_path: str, data_root: Optiona
     by_image = {}
     for a in coco['annotations']:
         by_image.setdefault(a['image_id'], []).append(a)
-    images = coco['images'][:num_images]
+    step = max(1, len(coco['images']) // num_images)  # spread over the file (many designs)
+    images = coco['images'][::step][:num_images]
     rows = (len(images) + cols - 1) // cols
     sheet = Image.new('RGB', (cols * (tile_size + 4), rows * (tile_size + 30)), (235, 235, 235))
     for i, info in enumerate(images):
