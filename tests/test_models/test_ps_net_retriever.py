@@ -109,3 +109,19 @@ def test_frozen_network_phase_returns_a_zero_loss_and_trains_nothing():
     loss = frozen(torch.rand(2, 3, 128, 128), _samples([0, 1], [1, 1]), mode='loss')
     assert list(loss) == ['loss_frozen'] and loss['loss_frozen'].item() == 0
     loss['loss_frozen'].backward()  # the optimizer wrapper can step without error
+
+
+def test_landmark_checkpoint_loads_into_the_landmark_branch(model, tmp_path):
+    from mmpose.registry import MODELS as POSE_MODELS
+    cfg = Config.fromfile(str(REPO / 'configs' / 'landmark' /
+                               'psnet-hrnet-narrow_synthetic-128x128.py'))
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        pose = POSE_MODELS.build(cfg.model)
+    path = tmp_path / 'landmarks.pth'
+    torch.save({'state_dict': pose.state_dict()}, path)
+    model.load_landmark_checkpoint(str(path))
+    for name, value in pose.backbone.state_dict().items():
+        torch.testing.assert_close(model.landmarks.backbone.state_dict()[name], value)
+    torch.save({'state_dict': {'backbone.bogus': torch.zeros(1)}}, path)
+    with pytest.raises(RuntimeError):
+        model.load_landmark_checkpoint(str(path))

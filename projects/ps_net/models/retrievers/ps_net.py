@@ -137,10 +137,9 @@ class PSNetRetriever(ImageToImageRetriever):
         from mmengine.runner import CheckpointLoader
         state = CheckpointLoader.load_checkpoint(path, map_location='cpu')
         state = state.get('state_dict', state)
-        missing = self.landmarks.load_state_dict(
+        self.landmarks.load_state_dict(
             {k: v for k, v in state.items() if k.split('.')[0] in ('backbone', 'neck', 'head')},
-            strict=True)
-        del missing
+            strict=True)  # a checkpoint of another architecture fails loudly here
 
     def train(self, mode: bool = True):
         super().train(mode)
