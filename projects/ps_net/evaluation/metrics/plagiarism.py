@@ -66,6 +66,18 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
+def _check_common_args(score_key: Any, gallery_ann_file: Any, prefix: Any) -> None:
+    """Validate the arguments both retrieval metrics share (the bad value is echoed)."""
+    if not isinstance(score_key, str) or not score_key:
+        raise ValueError(f'score_key must be a non-empty string, got {score_key!r}')
+    if gallery_ann_file is not None and (not isinstance(gallery_ann_file, str)
+                                         or not gallery_ann_file):
+        raise ValueError(f'gallery_ann_file must be a path (str) or None, got '
+                         f'{gallery_ann_file!r}')
+    if prefix is not None and (not isinstance(prefix, str) or not prefix):
+        raise ValueError(f'prefix must be a non-empty string or None, got {prefix!r}')
+
+
 def _check_topk(topk: Union[int, Sequence[int]]) -> Tuple[int, ...]:
     """``topk`` as a tuple of unique positive ints, or ``ValueError`` echoing it."""
     values = (topk, ) if _is_int(topk) else topk
@@ -444,14 +456,7 @@ class PSNetPlagiarismMetric(BaseMetric):
             raise ValueError(f'task must be one of {PF_TASKS!r}, got {task!r}')
         if not isinstance(per_category, bool):
             raise ValueError(f'per_category must be a bool, got {per_category!r}')
-        if not isinstance(score_key, str) or not score_key:
-            raise ValueError(f'score_key must be a non-empty string, got {score_key!r}')
-        if gallery_ann_file is not None and (not isinstance(gallery_ann_file, str)
-                                             or not gallery_ann_file):
-            raise ValueError(f'gallery_ann_file must be a path (str) or None, got '
-                             f'{gallery_ann_file!r}')
-        if prefix is not None and (not isinstance(prefix, str) or not prefix):
-            raise ValueError(f'prefix must be a non-empty string or None, got {prefix!r}')
+        _check_common_args(score_key, gallery_ann_file, prefix)
         self.task = task
         self.per_category = per_category
         self.score_key = score_key

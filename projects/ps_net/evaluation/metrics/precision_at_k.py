@@ -31,8 +31,8 @@ from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
 
 from ps_net.datasets.pf_format import PF_RELATIONS, load_pf, pf_split_entries
-from .plagiarism import (_as_scores, _check_topk, _is_int, _sample_get, _sample_keys,
-                         _sample_scores, _to_numpy, tie_ranks)
+from .plagiarism import (_as_scores, _check_common_args, _check_topk, _is_int, _sample_get,
+                         _sample_keys, _sample_scores, _to_numpy, tie_ranks)
 
 __all__ = ['PSNetPrecisionAtK']
 
@@ -185,14 +185,7 @@ class PSNetPrecisionAtK(BaseMetric):
         self.topk = _check_topk(topk)
         self.relevance = _check_choice(relevance, _RELEVANCES, 'relevance')
         self.ranking = _check_choice(ranking, _RANKINGS, 'ranking')
-        if not isinstance(score_key, str) or not score_key:
-            raise ValueError(f'score_key must be a non-empty string, got {score_key!r}')
-        if gallery_ann_file is not None and (not isinstance(gallery_ann_file, str)
-                                             or not gallery_ann_file):
-            raise ValueError(f'gallery_ann_file must be a path (str) or None, got '
-                             f'{gallery_ann_file!r}')
-        if prefix is not None and (not isinstance(prefix, str) or not prefix):
-            raise ValueError(f'prefix must be a non-empty string or None, got {prefix!r}')
+        _check_common_args(score_key, gallery_ann_file, prefix)
         self.score_key = score_key
         self.gallery_ann_file = gallery_ann_file
         super().__init__(collect_device=collect_device, prefix=prefix)
