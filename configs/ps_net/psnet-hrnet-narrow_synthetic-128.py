@@ -44,7 +44,8 @@ train_dataloader = dict(
     batch_size=16, num_workers=2, persistent_workers=True,
     sampler=dict(type='PSNetDesignSampler', num_designs=8, per_design=2),
     dataset=dict(type='PlagiarizedFashionDataset', data_root=data_root,
-                 ann_file='annotations/pf_train.json', pipeline=train_pipeline))
+                 ann_file='annotations/pf_train.json', with_retrieval_labels=False,
+                 pipeline=train_pipeline))
 query_dataloader = dict(
     batch_size=32, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type='PlagiarizedFashionDataset', data_root=data_root,

@@ -198,3 +198,13 @@ def test_pipeline_on_real_photos(shared_data, tmp_path):
     assert sample['data_samples'].gt_label.tolist() == [0]
     gallery = _build(path, split='gallery', data_root=str(shared_data), pipeline=pipeline)
     assert gallery[0]['data_samples'].img_path == str(photos[1])
+
+
+def test_training_sets_can_leave_out_retrieval_labels(tmp_path):
+    path = tmp_path / 'pf.json'
+    path.write_text(json.dumps(make_pf()))
+    ds = PlagiarizedFashionDataset(ann_file=str(path), with_retrieval_labels=False)
+    assert all('gt_label' not in ds.get_data_info(i) and 'gt_ignored' not in ds.get_data_info(i)
+               for i in range(len(ds)))
+    with_labels = PlagiarizedFashionDataset(ann_file=str(path))
+    assert 'gt_label' in with_labels.get_data_info(0)

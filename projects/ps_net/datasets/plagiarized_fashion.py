@@ -69,6 +69,9 @@ class PlagiarizedFashionDataset(BaseDataset):
         data_prefix (str | dict): Prefix of the images. Defaults to ''.
         indices (int | Sequence[int], optional): Keep only these entries. Allowed only with
             ``split='query'``: gallery positions refer to the whole gallery of the file.
+        with_retrieval_labels (bool): Give queries ``gt_label`` / ``gt_ignored``. Training sets
+            (queries and gallery mixed in one batch) turn it off: a batch whose samples have
+            ``gt_label`` only in part cannot be collated by mmpretrain. Defaults to True.
         **kwargs: Other arguments of mmpretrain's ``BaseDataset``.
     """
 
@@ -80,6 +83,7 @@ class PlagiarizedFashionDataset(BaseDataset):
                  data_root: str = '',
                  data_prefix: Union[str, dict] = '',
                  indices: Optional[Union[int, Sequence[int]]] = None,
+                 with_retrieval_labels: bool = True,
                  **kwargs):
         if split not in _SPLIT_CHOICES:
             raise ValueError(f'split must be one of {_SPLIT_CHOICES!r}, got {split!r}')
@@ -91,6 +95,7 @@ class PlagiarizedFashionDataset(BaseDataset):
                              f'indices={indices!r}')
         self.split = split
         self.task = task
+        self.with_retrieval_labels = with_retrieval_labels
         self._user_metainfo = dict(metainfo or {})
         self._gallery_design_ids = np.zeros(0, dtype=np.int64)
         self._gallery_relations = np.zeros(0, dtype=object)
@@ -130,7 +135,7 @@ class PlagiarizedFashionDataset(BaseDataset):
             if self.split is not None and entry['split'] != self.split:
                 continue
             info = self.parse_data_info(entry, pf_index, split_index)
-            if entry['split'] == 'query':
+            if entry['split'] == 'query' and self.with_retrieval_labels:
                 info['gt_label'] = np.array(gt.positives[split_index], dtype=np.int64)
                 info['gt_ignored'] = np.array(gt.ignored[split_index], dtype=np.int64)
             data_list.append(info)
