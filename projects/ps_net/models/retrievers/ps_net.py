@@ -105,8 +105,7 @@ class PSNetRetriever(ImageToImageRetriever):
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.landmarks = LandmarkBranch(**landmark_branch)
         self.freeze_landmarks = freeze_landmarks
-        if landmark_checkpoint:
-            self.load_landmark_checkpoint(landmark_checkpoint)
+        self.landmark_checkpoint = landmark_checkpoint
         if freeze_landmarks:
             self.landmarks.requires_grad_(False)
         num_landmarks = landmark_branch['head']['out_channels']
@@ -132,6 +131,13 @@ class PSNetRetriever(ImageToImageRetriever):
             self.requires_grad_(False)
 
     # ------------------------------------------------------------------ landmark branch
+    def init_weights(self) -> None:
+        """Initialise, then load the landmark checkpoint (after, so the Runner's
+        ``init_weights`` cannot overwrite the trained landmark branch)."""
+        super().init_weights()
+        if self.landmark_checkpoint:
+            self.load_landmark_checkpoint(self.landmark_checkpoint)
+
     def load_landmark_checkpoint(self, path: str) -> None:
         """Load a landmark config's checkpoint (``backbone.``/``neck.``/``head.`` keys)."""
         from mmengine.runner import CheckpointLoader
