@@ -1,5 +1,7 @@
-"""Hooks (the region-weight coordinate-ascent hook of PS-Net)."""
+"""Hooks: galleries per loop, learned (coordinate ascent) and manual PS-Net region weights."""
 from .gallery_hook import PSNetGalleryHook
+from .manual_region_weight_hook import PSNetManualRegionWeightHook, manual_weight_table
 from .region_weight_hook import PSNetRegionWeightHook
 
-__all__ = ['PSNetGalleryHook', 'PSNetRegionWeightHook']
+__all__ = ['PSNetGalleryHook', 'PSNetManualRegionWeightHook', 'PSNetRegionWeightHook',
+           'manual_weight_table']
