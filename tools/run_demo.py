@@ -10,7 +10,17 @@ Stages (each timed, all recorded in ``WORK_DIR/summary.json``):
    ground truth of both retrieval tasks;
 4. load the COCO keypoint files with mmpose's ``DeepFashion2Dataset``;
 5. draw a contact sheet (``WORK_DIR/synthetic_sheet.png``) of originals, identical re-shots,
-   plagiarized copies (modified regions in red) and hard negatives, with landmarks and boxes.
+   plagiarized copies (modified regions in red) and hard negatives, with landmarks and boxes;
+6. train the landmark branch (``configs/landmark/psnet-hrnet-narrow_synthetic-128x128.py``),
+7. pre-train PS-Net (eq. 2-3, ``configs/ps_net/psnet-hrnet-narrow_synthetic-128.py``) on it,
+8. learn the region weights (eq. 4-6, ``..._region-weights.py``),
+9. test with the plagiarism metric on the test split: ``WORK_DIR/metrics.json`` (the keys
+   ``tools/test.py`` prints: ``plagiarism/mAP``, ``plagiarism/Recall@20``,
+   ``plagiarism/<category>/mAP``...), and
+10. draw one test query's top hits with their regions (``WORK_DIR/top_hits.png``).
+
+Stages 6-8 use the short schedules of :data:`DEMO_SCHEDULES` (about 9 minutes on a 2-core
+CPU); the full-quality numbers come from ``make table``. ``--skip-training`` stops after 5.
 """
 import argparse
 import json
@@ -20,6 +30,19 @@ import time
 from typing import Optional, Sequence
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LANDMARK_CONFIG = 'configs/landmark/psnet-hrnet-narrow_synthetic-128x128.py'
+PSNET_CONFIG = 'configs/ps_net/psnet-hrnet-narrow_synthetic-128.py'
+WEIGHTS_CONFIG = 'configs/ps_net/psnet-hrnet-narrow_synthetic-128_region-weights.py'
+
+#: Short demo schedules (``--cfg-options`` of tools/train.py) and the checkpoint each leaves.
+DEMO_SCHEDULES = {
+    'landmark': (['train_cfg.max_epochs=6', 'param_scheduler.1.end=6',
+                  'param_scheduler.1.milestones=[4,5]'], 'epoch_6.pth'),
+    'psnet': (['train_cfg.max_epochs=12', 'param_scheduler.0.milestones=[8,11]',
+               'default_hooks.checkpoint.interval=12'], 'epoch_12.pth'),
+    'psnet_weights': (['train_cfg.max_epochs=2', 'custom_hooks.1.steps=[(0,0.1),(1,0.05)]'],
+                      'epoch_2.pth'),
+}
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -32,7 +55,69 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--workers', type=int, default=min(4, os.cpu_count() or 1))
     parser.add_argument('--config', default=os.path.join(REPO, 'configs', '_base_', 'datasets',
                                                          'synthetic_pf.py'))
+    parser.add_argument('--skip-training', action='store_true',
+                        help='stop after the data stages (no landmark / PS-Net training)')
+    parser.add_argument('--query', type=int, default=0,
+                        help='index of the test query whose top hits are drawn')
     return parser.parse_args(argv)
+
+
+def run_tool(tool: str, args: Sequence[str]) -> None:
+    """``python tools/<tool> ARGS`` in the repository; raises if it fails."""
+    import subprocess
+    cmd = [sys.executable, os.path.join(REPO, 'tools', tool), *args]
+    print('[demo] ' + ' '.join(cmd), flush=True)
+    if subprocess.call(cmd, cwd=REPO) != 0:
+        raise RuntimeError(f'[demo] failed: {" ".join(cmd)}')
+
+
+def train(name: str, config: str, work_dir: str, extra: Sequence[str] = ()) -> str:
+    """Train ``config`` on its demo schedule into ``work_dir``; the final checkpoint."""
+    options, ckpt = DEMO_SCHEDULES[name]
+    run_tool('train.py', [config, '--work-dir', work_dir, '--no-validate', '--cfg-options',
+                          *options, *extra])
+    path = os.path.join(work_dir, ckpt)
+    if not os.path.exists(path):
+        raise RuntimeError(f'[demo] {name} training left no {path}')
+    return path
+
+
+def draw_query_hits(config: str, checkpoint: str, query_index: int, out_path: str,
+                    topk: int = 5) -> dict:
+    """Rank the test gallery for one test query with the trained model and draw the top hits."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import load_checkpoint
+    from mmpretrain.registry import DATASETS, MODELS
+
+    from ps_net.apis.region_features import extract_region_features
+    from ps_net.visualization.top_hits import draw_top_hits, hit_status
+
+    cfg = Config.fromfile(os.path.join(REPO, config))
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        cfg.model.landmark_checkpoint = None  # the checkpoint holds both branches
+        model = MODELS.build(cfg.model)
+        load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+        queries = DATASETS.build(cfg.test_dataloader.dataset)
+        gallery = DATASETS.build(cfg.test_gallery.dataset)
+    if not 0 <= query_index < len(queries):
+        raise ValueError(f'--query must be in [0, {len(queries)}), got {query_index}')
+    q = extract_region_features(model, torch.utils.data.Subset(queries, [query_index]))
+    g = extract_region_features(model, gallery)
+    scores = model.scores(torch.as_tensor(q['flat']), torch.as_tensor(g['flat']))[0]
+    order = torch.argsort(scores, descending=True)[:topk].tolist()
+    info = queries.get_data_info(query_index)
+    positives = info.get('gt_label', [])
+    ignored = info.get('gt_ignored', [])
+    pick = lambda d, i: dict(img=d['crops'][i], boxes=d['boxes'][i],  # noqa: E731
+                             valid=d['valid'][i], fallback=d['fallback'][i])
+    hits = [dict(pick(g, j), score=float(scores[j]), status=hit_status(j, positives, ignored))
+            for j in order]
+    draw_top_hits(pick(q, 0), hits, out_path)
+    return dict(query=info['img_path'], hits=[(gallery.get_data_info(j)['img_path'],
+                                               h['score'], h['status'])
+                                              for j, h in zip(order, hits)])
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -110,10 +195,49 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     summary['sheet'] = sheet
     stage('sheet', t)
 
+    if not args.skip_training:
+        wd = args.work_dir
+        if os.path.normpath(args.data_root) != 'data/synthetic':
+            raise SystemExit(f'[demo] the training stages read data/synthetic (the configs\' '
+                             f'data_root), got --data-root {args.data_root}; add '
+                             f'--skip-training to only check another folder')
+        data_opt: list = []
+        t = time.perf_counter()
+        landmark = train('landmark', LANDMARK_CONFIG, os.path.join(wd, 'landmark'), data_opt)
+        stage('train_landmarks', t)
+        t = time.perf_counter()
+        psnet = train('psnet', PSNET_CONFIG, os.path.join(wd, 'psnet'),
+                      [f'model.landmark_checkpoint={landmark}'])
+        stage('train_psnet', t)
+        t = time.perf_counter()
+        weights = train('psnet_weights', WEIGHTS_CONFIG, os.path.join(wd, 'psnet_weights'),
+                        [f'model.landmark_checkpoint={landmark}', f'load_from={psnet}'])
+        stage('region_weights', t)
+        t = time.perf_counter()
+        metrics_path = os.path.join(wd, 'metrics.json')
+        run_tool('test.py', [WEIGHTS_CONFIG, weights, '--work-dir', os.path.join(wd, 'test'),
+                             '--out', metrics_path, '--cfg-options',
+                             f'model.landmark_checkpoint={landmark}'])
+        with open(metrics_path, encoding='utf-8') as f:
+            summary['metrics'] = json.load(f)
+        stage('test', t)
+        t = time.perf_counter()
+        summary['top_hits'] = draw_query_hits(WEIGHTS_CONFIG, weights, args.query,
+                                              os.path.join(wd, 'top_hits.png'))
+        stage('top_hits', t)
+        summary['total_seconds'] = round(sum(summary['stages'].values()), 1)
+        print('[demo] test metrics: ' + ', '.join(
+            f'{k} {summary["metrics"][k]:.1f}' for k in
+            ('plagiarism/mAP', 'plagiarism/Recall@10', 'plagiarism/Recall@20')))
+
     out = os.path.join(args.work_dir, 'summary.json')
     atomic_write(out, json.dumps(summary, indent=2) + '\n', overwrite=True)
     print(json.dumps({k: summary[k] for k in ('splits', 'retrieval_datasets')}, indent=1))
     print(f'[demo] summary: {out}\n[demo] sheet: {sheet}')
+    if not args.skip_training:
+        print(f'[demo] metrics: {os.path.join(args.work_dir, "metrics.json")}\n'
+              f'[demo] top hits: {os.path.join(args.work_dir, "top_hits.png")}\n'
+              f'[demo] stages (s): {summary["stages"]}, total {summary["total_seconds"]} s')
     return 0
 
 

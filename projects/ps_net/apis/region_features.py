@@ -1,0 +1,50 @@
+"""Region features of a whole data set with a trained ``PSNetRetriever`` (no Runner).
+
+Used by the demo's top-hits picture; the same flat vectors as the retriever's prototype
+(``[f_1..f_5, valid, category]``), plus what a picture or an index needs: the region boxes in
+the model's input crop, the validity and fallback flags, and the crops themselves.
+"""
+from typing import Dict, Optional
+
+import numpy as np
+import torch
+from mmengine.dataset import pseudo_collate
+
+
+@torch.no_grad()
+def extract_region_features(model, dataset, batch_size: int = 32,
+                            limit: Optional[int] = None) -> Dict[str, np.ndarray]:
+    """Run ``model`` (a ``PSNetRetriever`` in eval mode) over ``dataset``.
+
+    Args:
+        model: the retriever; its ``data_preprocessor`` normalises the packed inputs.
+        dataset: an mmpretrain dataset whose pipeline ends with ``PackInputs`` (e.g. a
+            ``PlagiarizedFashionDataset`` with the config's test pipeline).
+        batch_size: images per forward pass.
+        limit: only the first ``limit`` items (None: all).
+
+    Returns:
+        ``flat`` ``(N, 5D + 6)`` float32 (what :meth:`PSNetRetriever.scores` takes), ``boxes``
+        ``(N, 5, 4)``, ``valid`` and ``fallback`` ``(N, 5)`` bool, ``crops`` ``(N, H, W, 3)``
+        uint8 RGB (the model's input before normalisation).
+    """
+    if batch_size < 1:
+        raise ValueError(f'batch_size must be >= 1, got {batch_size!r}')
+    n = len(dataset) if limit is None else min(int(limit), len(dataset))
+    out = {k: [] for k in ('flat', 'boxes', 'valid', 'fallback', 'crops')}
+    model.eval()
+    for start in range(0, n, batch_size):
+        batch = pseudo_collate([dataset[i] for i in range(start, min(n, start + batch_size))])
+        crops = torch.stack(batch['inputs']).permute(0, 2, 3, 1).numpy()
+        data = model.data_preprocessor(batch, False)
+        info = model.region_features(data['inputs'], data['data_samples'])
+        b = data['inputs'].shape[0]
+        flat = torch.cat([info['feats'].reshape(b, -1), info['valid'].float(),
+                          info['category'].float()[:, None]], 1)
+        out['flat'].append(flat.cpu().numpy())
+        out['boxes'].append(info['boxes'].cpu().numpy())
+        out['valid'].append(info['valid'].cpu().numpy().astype(bool))
+        out['fallback'].append(info['fallback'].cpu().numpy().astype(bool))
+        # PackInputs keeps the loader's BGR channel order; the picture wants RGB
+        out['crops'].append(np.ascontiguousarray(crops[..., ::-1]).astype(np.uint8))
+    return {k: np.concatenate(v) for k, v in out.items()}
