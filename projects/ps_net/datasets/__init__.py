@@ -2,6 +2,7 @@
 from .category_map import (CCP_TO_DF2, DF2_CATEGORIES, DF2_TO_PSNET, PSNET_CATEGORIES,
                            df2_to_psnet)
 from .ccp import CCP_SPLITS, CCPFormatError, ccp_to_coco
+from .deepfashion2_pf import DF2PFReport, df2_to_pf, write_df2_pf
 from .deepfashion2_pose import PSNetDeepFashion2Dataset
 from .deepfashion2 import (DF2FormatError, df2_coco_categories, df2_keypoints_294, df2_to_coco,
                            read_df2_anno, write_coco_json)
@@ -20,5 +21,6 @@ __all__ = [
     'df2_keypoints_294', 'df2_to_coco', 'read_df2_anno', 'write_coco_json', 'df2_flip_indices',
     'FLD_NUM_KEYPOINTS', 'FLDFormatError', 'load_fld_coco', 'SyntheticConfig',
     'generate_synthetic', 'settings_hash', 'PSNetDeepFashion2Dataset', 'CCP_TO_DF2',
-    'CCP_SPLITS', 'CCPFormatError', 'ccp_to_coco', 'PSNetDesignSampler'
+    'CCP_SPLITS', 'CCPFormatError', 'ccp_to_coco', 'PSNetDesignSampler', 'DF2PFReport',
+    'df2_to_pf', 'write_df2_pf'
 ]

@@ -1,0 +1,92 @@
+"""Convert raw DeepFashion2 annotations to a Plagiarized Fashion v1 file (PS-Net pre-train).
+
+``python tools/dataset_converters/deepfashion2_to_pf.py --anno-dir data/deepfashion2/train/annos
+--out data/deepfashion2/annotations/pf_train.json``
+
+One design per ``(pair_id, style > 0)``: shop images are its ``original`` (query), consumer
+images ``identical`` (gallery); box, 294-slot landmarks and PS-Net category kept; style-0
+items, bottoms, empty boxes and second items of one image are left out and counted. See
+:mod:`ps_net.datasets.deepfashion2_pf`. ``img_path`` is ``<--img-prefix>/<stem>.jpg``,
+relative to the DeepFashion2 root (default prefix: ``<split folder>/image``, e.g.
+``train/image`` for ``--anno-dir data/deepfashion2/train/annos``), so the file is read with
+``data_root='data/deepfashion2'``.
+
+A malformed annotation file is listed (file and field) and left out; the others are converted.
+With ``--strict`` any problem writes nothing and exits with status 1. Bad arguments (a missing
+folder, an existing ``--out`` without ``--force``) exit with status 2. The output is checked
+against the format and written atomically.
+"""
+import argparse
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Optional, Sequence
+
+from ps_net.datasets.deepfashion2_pf import df2_to_pf, write_df2_pf
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Convert raw DeepFashion2 annos/*.json to one Plagiarized Fashion file '
+        '(designs = (pair_id, style); shop = original query, consumer = identical gallery).')
+    parser.add_argument('--anno-dir', required=True, help='folder of the NNNNNN.json files')
+    parser.add_argument('--out', required=True, help='the PF JSON file to write')
+    parser.add_argument('--img-prefix', default=None,
+                        help='image folder relative to the DeepFashion2 root (the data_root '
+                        'of the configs); default: <parent of --anno-dir>/image')
+    parser.add_argument('--dataset-name', default=None, help='metainfo.dataset_name')
+    parser.add_argument('--force', action='store_true', help='replace an existing --out')
+    parser.add_argument('--strict', action='store_true',
+                        help='write nothing and exit 1 if any file has a problem')
+    return parser.parse_args(argv)
+
+
+def _argument_error(args: argparse.Namespace) -> Optional[str]:
+    """The first problem with the arguments, or None."""
+    if not os.path.isdir(args.anno_dir):
+        return f'--anno-dir {args.anno_dir} is not a folder'
+    if not any(name.endswith('.json') for name in os.listdir(args.anno_dir)):
+        return f'--anno-dir {args.anno_dir} has no *.json files'
+    if os.path.isdir(args.out):
+        return f'--out {args.out} is a folder'
+    if os.path.lexists(args.out) and not args.force:
+        return f'--out {args.out} exists; pass --force to replace it'
+    return None
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Convert; return 0 when written, 1 on problems with ``--strict``, 2 on bad arguments."""
+    try:
+        args = parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return exc.code if isinstance(exc.code, int) else 2
+    error = _argument_error(args)
+    if error:
+        print(f'error: {error}', file=sys.stderr)
+        return 2
+    img_prefix = args.img_prefix
+    if img_prefix is None:
+        img_prefix = f'{Path(args.anno_dir).resolve().parent.name}/image'
+
+    data, report = df2_to_pf(args.anno_dir, img_prefix, on_error='skip',
+                             dataset_name=args.dataset_name)
+    for problem in report.problems:
+        print(f'problem: {problem}')
+    per_cat = Counter(e['category'] for e in data['data_list'])
+    cats = ', '.join(f'{c} {per_cat[c]}' for c in data['metainfo']['categories'])
+    summary = f'{report.summary()}; per category: {cats}'
+    if report.problems and args.strict:
+        print(f'{summary}; --strict: nothing written', file=sys.stderr)
+        return 1
+    try:
+        write_df2_pf(data, args.out, force=args.force)
+    except FileExistsError as err:  # appeared while converting
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    print(f'{args.out}: {summary}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
