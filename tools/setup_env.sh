@@ -29,7 +29,8 @@ torch_pin=$(sed -n 's/^torch==\([^ ]*\).*/\1/p' requirements/runtime.txt)
 py_version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 # Bump when a change to this script changes what ends up in the environment.
 recipe=1
-key=$(cat requirements/build.txt requirements/runtime.txt requirements/mmpose.txt requirements/tests.txt \
+key=$(cat requirements/build.txt requirements/runtime.txt requirements/mmpose.txt requirements/gradcam.txt \
+        requirements/tests.txt \
         | { cat; echo "recipe$recipe py$py_version torch$torch_pin mmcv$mmcv_version $flavour"; } \
       | sha256sum | cut -c1-16)
 env_dir=$cache/env-$key
@@ -96,6 +97,7 @@ fi
 
 say "step 3/5: mmpose (without chumpy) and test requirements"
 "${pip[@]}" install -q --no-deps -r requirements/mmpose.txt
+"${pip[@]}" install -q --no-deps -r requirements/gradcam.txt
 "${pip[@]}" install -q -r requirements/tests.txt
 
 build_mmcv() {

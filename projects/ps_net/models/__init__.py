@@ -7,12 +7,13 @@ from .heads import PSNetLandmarkHead
 from .losses import PSNetRegionTripletLoss
 from .necks import PSNetFeatureNeck
 from .regions import REGIONS, RegionPooling, divide_regions
-from .retrievers import PSNetRetriever, region_similarity
+from .retrievers import PSNetRetriever, PSNetTripletRetriever, region_similarity
 from .wrappers import PSNetDistributedDataParallel
 
 __all__ = [
     'PSNetCBAM', 'PSNetChannelAttention', 'PSNetLandmarkAttention', 'PSNetSE',
     'PSNetSpatialAttention', 'PSNetAttentionResNet', 'PSNetLandmarkHead',
     'PSNetRegionTripletLoss', 'PSNetFeatureNeck', 'REGIONS', 'RegionPooling', 'divide_regions',
-    'PSNetRetriever', 'region_similarity', 'PSNetDistributedDataParallel'
+    'PSNetRetriever', 'PSNetTripletRetriever', 'region_similarity',
+    'PSNetDistributedDataParallel'
 ]

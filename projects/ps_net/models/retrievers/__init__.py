@@ -1,5 +1,8 @@
-"""Retrievers: PS-Net (eq. 1 similarity over five region features)."""
+"""Retrievers: PS-Net (eq. 1 similarity over five region features) and the CBAM paper's
+triplet-loss ResNet50 / SE-ResNet50 / CBAM-ResNet50 (Euclidean ranking)."""
 from .ps_net import PSNetRetriever
 from .similarity import region_similarity
+from .triplet_retriever import PSNetTripletRetriever, euclidean_distance, triplet_loss
 
-__all__ = ['PSNetRetriever', 'region_similarity']
+__all__ = ['PSNetRetriever', 'region_similarity', 'PSNetTripletRetriever', 'euclidean_distance',
+           'triplet_loss']
