@@ -7,13 +7,15 @@ from .heads import PSNetLandmarkHead
 from .losses import PSNetRegionTripletLoss
 from .necks import PSNetFeatureNeck
 from .regions import REGIONS, RegionPooling, divide_regions
-from .retrievers import PSNetRetriever, PSNetTripletRetriever, region_similarity
+from .retrievers import (PSNetEnsembleRetriever, PSNetPCBRetriever, PSNetRetriever,
+                         PSNetTripletRetriever, region_similarity)
 from .wrappers import PSNetDistributedDataParallel
 
 __all__ = [
     'PSNetCBAM', 'PSNetChannelAttention', 'PSNetLandmarkAttention', 'PSNetSE',
     'PSNetSpatialAttention', 'PSNetAttentionResNet', 'PSNetLandmarkHead',
     'PSNetRegionTripletLoss', 'PSNetFeatureNeck', 'REGIONS', 'RegionPooling', 'divide_regions',
-    'PSNetRetriever', 'PSNetTripletRetriever', 'region_similarity',
+    'PSNetRetriever', 'PSNetPCBRetriever', 'PSNetEnsembleRetriever', 'PSNetTripletRetriever',
+    'region_similarity',
     'PSNetDistributedDataParallel'
 ]

@@ -14,6 +14,10 @@ Outputs: the five region features (plagiarism output) and their normalised conca
 lambda, a persistent buffer ``region_weights`` of shape ``[categories, 5]`` (learned by
 ``PSNetRegionWeightHook``, saved in every checkpoint, used by ``tools/test.py``).
 
+The number of regions is :attr:`PSNetRetriever.num_regions` (5, :data:`REGIONS`) and the boxes
+and the map they are pooled from come from one hook, :meth:`PSNetRetriever.region_layout`, so a
+baseline with another division (``PSNetPCBRetriever``: six stripes on F) shares the rest.
+
 ``forward(mode='tensor')`` returns one flat vector per image, ``[f_1..f_5 (5 * D), valid (5),
 category index (1)]``, which is what mmpretrain's prototype (gallery) extraction stores;
 ``predict`` scores queries against it with eq. 1 (``task='plagiarized'``) or with the cosine of
@@ -85,6 +89,10 @@ class PSNetRetriever(ImageToImageRetriever):
         prototype, data_preprocessor, init_cfg: as mmpretrain's ``ImageToImageRetriever``.
     """
 
+    #: Regions per image (rows of every region tensor, columns of ``region_weights``): the five
+    #: of :data:`REGIONS`; a subclass with another division sets its own before ``__init__``.
+    num_regions: int = len(REGIONS)
+
     def __init__(self, backbone: dict, neck: dict, landmark_branch: dict,
                  prototype, landmark_checkpoint: Optional[str] = None,
                  freeze_landmarks: bool = True, attention: Optional[dict] = None,
@@ -103,24 +111,16 @@ class PSNetRetriever(ImageToImageRetriever):
         retrieval = nn.Sequential(_build_mmpose(backbone), _build_mmpose(neck))
         super().__init__(image_encoder=retrieval, prototype=prototype,
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.landmarks = LandmarkBranch(**landmark_branch)
-        self.freeze_landmarks = freeze_landmarks
-        self.landmark_checkpoint = landmark_checkpoint
-        if freeze_landmarks:
-            self.landmarks.requires_grad_(False)
-        num_landmarks = landmark_branch['head']['out_channels']
-        attention = dict(attention or {})
-        attention.setdefault('type', 'PSNetLandmarkAttention')
-        attention.update(in_channels=feat_channels, num_landmarks=num_landmarks)
-        self.attention = MODELS.build(attention)
+        self._init_landmark_branch(landmark_branch, landmark_checkpoint, freeze_landmarks,
+                                   attention, feat_channels)
         self.input_size = tuple(input_size)
         self.pool = RegionPooling(roi_size, 1.0 / feature_stride)
         self.embed = nn.ModuleList(
             nn.Sequential(nn.Flatten(), nn.Linear(feat_channels * roi_size**2, embed_dim))
-            for _ in REGIONS)
+            for _ in range(self.num_regions))
         self.categories = tuple(categories)
-        self.register_buffer('region_weights',
-                             torch.full((len(self.categories), len(REGIONS)), 1 / len(REGIONS)))
+        self.register_buffer('region_weights', torch.full((len(self.categories), self.num_regions),
+                                                          1 / self.num_regions))
         self.embed_dim = embed_dim
         self.margin = margin
         self.fashion_loss_weight = fashion_loss_weight
@@ -131,6 +131,21 @@ class PSNetRetriever(ImageToImageRetriever):
             self.requires_grad_(False)
 
     # ------------------------------------------------------------------ landmark branch
+    def _init_landmark_branch(self, landmark_branch: Optional[dict],
+                              landmark_checkpoint: Optional[str], freeze_landmarks: bool,
+                              attention: Optional[dict], feat_channels: int) -> None:
+        """Build ``landmarks`` and ``attention`` (a subclass without them overrides this)."""
+        self.landmarks = LandmarkBranch(**landmark_branch)
+        self.freeze_landmarks = freeze_landmarks
+        self.landmark_checkpoint = landmark_checkpoint
+        if freeze_landmarks:
+            self.landmarks.requires_grad_(False)
+        num_landmarks = landmark_branch['head']['out_channels']
+        attention = dict(attention or {})
+        attention.setdefault('type', 'PSNetLandmarkAttention')
+        attention.update(in_channels=feat_channels, num_landmarks=num_landmarks)
+        self.attention = MODELS.build(attention)
+
     def init_weights(self) -> None:
         """Initialise, then load the landmark checkpoint (after, so the Runner's
         ``init_weights`` cannot overwrite the trained landmark branch)."""
@@ -196,14 +211,24 @@ class PSNetRetriever(ImageToImageRetriever):
                     category=torch.as_tensor(cat, device=dev))
 
     # ------------------------------------------------------------------ features
-    def region_features(self, inputs: Tensor, data_samples=None) -> Dict[str, Tensor]:
-        """Region features ``(B, 5, D)`` (zero where invalid) and the region bookkeeping."""
+    def feature_map(self, inputs: Tensor) -> Tensor:
+        """F, the retrieval branch's feature map ``(B, feat_channels, h / stride, w / stride)``."""
+        feat = self.image_encoder(inputs)
+        return feat[-1] if isinstance(feat, (tuple, list)) else feat
+
+    def region_layout(self, inputs: Tensor, data_samples=None
+                      ) -> Tuple[Dict[str, Tensor], Tensor]:
+        """The region bookkeeping of :meth:`regions` (``boxes`` ``(B, R, 4)`` in input pixels,
+        ``valid``, ``fallback``, ``category``) and the map the boxes are pooled from, F'."""
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze_landmarks):
             heatmaps = self.landmarks(inputs)
         info = self.regions(heatmaps, data_samples)
-        feat = self.image_encoder(inputs)
-        feat = feat[-1] if isinstance(feat, (tuple, list)) else feat
-        feat = self.attention(feat, heatmaps)
+        feat = self.attention(self.feature_map(inputs), heatmaps)
+        return info, feat
+
+    def region_features(self, inputs: Tensor, data_samples=None) -> Dict[str, Tensor]:
+        """Region features ``(B, R, D)`` (zero where invalid) and the region bookkeeping."""
+        info, feat = self.region_layout(inputs, data_samples)
         pooled = self.pool(feat, info['boxes'])
         f = torch.stack([F.normalize(head(pooled[:, r]), dim=-1)
                          for r, head in enumerate(self.embed)], 1)
@@ -211,7 +236,7 @@ class PSNetRetriever(ImageToImageRetriever):
         return info
 
     def extract_feat(self, inputs: Tensor, data_samples=None) -> Tensor:
-        """Flat ``[f_1..f_5, valid, category]`` vectors (what the prototype stores)."""
+        """Flat ``[f_1..f_R, valid, category]`` vectors (what the prototype stores)."""
         info = self.region_features(inputs, data_samples)
         b = inputs.shape[0]
         return torch.cat([info['feats'].reshape(b, -1), info['valid'].float(),
@@ -219,7 +244,7 @@ class PSNetRetriever(ImageToImageRetriever):
 
     def split_flat(self, vecs: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """Inverse of :meth:`extract_feat`'s layout: feats, valid, category index."""
-        r, d = len(REGIONS), self.embed_dim
+        r, d = self.num_regions, self.embed_dim
         feats = vecs[:, :r * d].reshape(-1, r, d)
         valid = vecs[:, r * d:r * d + r] > 0.5
         cat = vecs[:, -1].round().long()
@@ -323,7 +348,7 @@ class PSNetRetriever(ImageToImageRetriever):
                 for k in neg:
                     a.append(i), p.append(j), n.append(k)
         if not a:
-            empty = f.new_zeros((0, len(REGIONS)))
+            empty = f.new_zeros((0, self.num_regions))
             return dict(category_index=torch.zeros(0, dtype=torch.long), d_ap=empty,
                         d_an=empty, valid=empty.bool())
         return dict(category_index=info['category'][a].cpu(),

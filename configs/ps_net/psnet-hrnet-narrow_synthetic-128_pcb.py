@@ -1,0 +1,11 @@
+# PCB baseline (Sun et al., ECCV 2018; PS-Net paper Table 2) on the synthetic set: PS-Net's
+# retrieval branch and training, without landmark branch and attention, the five landmark regions
+# replaced by six horizontal stripes of F (RoIAligned, one head each, uniform weights: the
+# similarity is the mean stripe cosine).
+#   python tools/train.py configs/ps_net/psnet-hrnet-narrow_synthetic-128_pcb.py
+#   python tools/test.py configs/ps_net/psnet-hrnet-narrow_synthetic-128_pcb.py \
+#       work_dirs/psnet-hrnet-narrow_synthetic-128_pcb/epoch_30.pth
+_base_ = ['./psnet-hrnet-narrow_synthetic-128.py']
+
+model = dict(type='PSNetPCBRetriever', num_stripes=6, landmark_branch=None,
+             landmark_checkpoint=None, attention=None)
