@@ -5,12 +5,13 @@ SHARED ?= $(abspath ../shared/data)
 export PSNET_SHARED_DATA ?= $(SHARED)
 PYTEST_ARGS ?=
 
-.PHONY: setup test demo synthetic sheet clean-env help
+.PHONY: setup test demo table synthetic sheet clean-env help
 
 help:
 	@echo "make demo   - set up, then run the main job on the embedded synthetic data set"
 	@echo "make test   - set up, then run the test suite"
 	@echo "make setup  - build or reuse the environment (~/.cache/ps_net) and link it as .venv"
+	@echo "make table  - train and test every row of the comparison table (SEEDS=3 by default)"
 
 setup:
 	@bash tools/setup_env.sh
@@ -20,6 +21,14 @@ test: setup
 
 demo: setup
 	$(PY) tools/run_demo.py --work-dir work_dirs/demo
+
+# The comparison table (tools/make_table.py): every row trained and tested per seed, written to
+# work_dirs/table_synthetic/{table.json,table.md,lambda.json}; `make table SEEDS=1` for one seed.
+SEEDS ?= 3
+table: setup
+	@[ -f data/synthetic/annotations/pf_test.json ] || $(PY) tools/run_demo.py --skip-training
+	$(PY) tools/make_table.py --work-dir work_dirs/table_synthetic \
+		--seeds $$(seq -s ' ' 0 $$(($(SEEDS) - 1)))
 
 # Delete this clone's link to the environment (the cache under ~/.cache/ps_net stays).
 clean-env:

@@ -58,7 +58,7 @@ NETWORKS = {
     'noatt': (f'{PSNET}_no-attention.py', [], True, None),
     'psnet_weights': (f'{PSNET}_region-weights.py', [], True, 'psnet'),
     'noatt_weights': (f'{PSNET}_no-attention_region-weights.py', [], True, 'noatt'),
-    'pcb': (f'{PSNET}_pcb.py', [], False, None),
+    'pcb': (f'{PSNET}_pcb.py', [], True, None),  # landmark HRNet initialises its branch
     'resnet50': ('configs/cbam/resnet50-triplet_synthetic-128.py', [], False, None),
     'se-resnet50': ('configs/cbam/se-resnet50-triplet_synthetic-128.py', [], False, None),
     'cbam-resnet50': ('configs/cbam/cbam-resnet50-triplet_synthetic-128.py', [], False, None),

@@ -64,7 +64,11 @@ model = dict(
                   out_channels=294, reduce_channels=64, deconv_out_channels=(64, ),
                   deconv_kernel_sizes=(4, ), decoder=codec)),
     landmark_checkpoint=landmark_checkpoint,
-    attention=dict(type='PSNetLandmarkAttention'),
+    # no ImageNet HRNet here: the retrieval branch starts from a copy of the trained landmark
+    # HRNet + neck (the paper starts both from ImageNet), and the attention conv from zero
+    # (A = 1/2, F' = F at the start), so attention can only be learned in, never injected as noise
+    init_retrieval_from_landmarks=True,
+    attention=dict(type='PSNetLandmarkAttention', zero_init=True),
     feat_channels=128, embed_dim=64, roi_size=4, input_size=(128, 128), feature_stride=8,
     margin=0.2,
     data_preprocessor=dict(num_classes=-1, mean=[123.675, 116.28, 103.53],

@@ -7,5 +7,5 @@
 #       work_dirs/psnet-hrnet-narrow_synthetic-128_pcb/epoch_30.pth
 _base_ = ['./psnet-hrnet-narrow_synthetic-128.py']
 
-model = dict(type='PSNetPCBRetriever', num_stripes=6, landmark_branch=None,
-             landmark_checkpoint=None, attention=None)
+# the landmark checkpoint only initialises the retrieval branch, as for the PS-Net rows
+model = dict(type='PSNetPCBRetriever', num_stripes=6, landmark_branch=None, attention=None)

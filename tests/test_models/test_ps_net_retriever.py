@@ -128,3 +128,31 @@ def test_landmark_checkpoint_loads_into_the_landmark_branch(model, tmp_path):
     torch.save({'state_dict': {'backbone.bogus': torch.zeros(1)}}, path)
     with pytest.raises(RuntimeError):
         model.load_landmark_checkpoint(str(path))
+
+
+def test_retrieval_branch_can_start_from_the_landmark_checkpoint(tmp_path):
+    """init_retrieval_from_landmarks copies the landmark HRNet + neck into the retrieval branch
+    (separate weights afterwards); without it the retrieval branch keeps its own init."""
+    cfg = Config.fromfile(str(CONFIG))
+    cfg.model.update(landmark_checkpoint=None, prototype=torch.zeros(1, 5 * 64 + 6))
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        src = MODELS.build(cfg.model)
+        for p in src.landmarks.parameters():
+            torch.nn.init.normal_(p)
+        state = {k: v for k, v in src.landmarks.state_dict().items()}
+        path = tmp_path / 'landmarks.pth'
+        torch.save(dict(state_dict=state), path)
+        cfg.model.update(landmark_checkpoint=str(path), init_retrieval_from_landmarks=True)
+        model = MODELS.build(cfg.model)
+        model.init_weights()
+        off = MODELS.build(dict(cfg.model, init_retrieval_from_landmarks=False))
+        off.init_weights()
+    torch.testing.assert_close(model.image_encoder[0].conv1.weight,
+                               src.landmarks.backbone.conv1.weight)
+    torch.testing.assert_close(model.landmarks.backbone.conv1.weight,
+                               src.landmarks.backbone.conv1.weight)
+    assert model.image_encoder[0].conv1.weight.data_ptr() != \
+        model.landmarks.backbone.conv1.weight.data_ptr()
+    assert not torch.equal(off.image_encoder[0].conv1.weight, src.landmarks.backbone.conv1.weight)
+    torch.testing.assert_close(off.landmarks.backbone.conv1.weight,
+                               src.landmarks.backbone.conv1.weight)

@@ -48,8 +48,10 @@ class PSNetPCBRetriever(PSNetRetriever):
     Args:
         backbone, neck, prototype: as :class:`PSNetRetriever` (the retrieval branch, F).
         num_stripes: number of horizontal stripes ``R`` (PCB's six).
-        landmark_branch, landmark_checkpoint, attention: must be None (PCB has no landmark
-            branch and no attention; a config inheriting PS-Net's sets them to None).
+        landmark_branch, attention: must be None (PCB has no landmark branch and no
+            attention; a config inheriting PS-Net's sets them to None).
+        landmark_checkpoint: only with ``init_retrieval_from_landmarks=True``: the checkpoint
+            whose HRNet + neck initialise the retrieval branch, as in PS-Net's CPU configs.
         **kwargs: the other :class:`PSNetRetriever` arguments (``feat_channels``,
             ``embed_dim``, ``roi_size``, ``input_size``, ``feature_stride``, ``categories``,
             ``margin``, ``fashion_loss_weight``, ``task``, ``train_network``,
@@ -62,11 +64,14 @@ class PSNetPCBRetriever(PSNetRetriever):
                  landmark_checkpoint: Optional[str] = None,
                  attention: Optional[dict] = None, **kwargs) -> None:
         given = {k: v for k, v in dict(landmark_branch=landmark_branch,
-                                       landmark_checkpoint=landmark_checkpoint,
                                        attention=attention).items() if v is not None}
         if given:
             raise ValueError(f'PSNetPCBRetriever has no landmark branch and no attention: set '
                              f'{", ".join(sorted(given))} to None')
+        if landmark_checkpoint is not None and not kwargs.get('init_retrieval_from_landmarks'):
+            raise ValueError(f'PSNetPCBRetriever has no landmark branch: landmark_checkpoint '
+                             f'({landmark_checkpoint!r}) is only used with '
+                             f'init_retrieval_from_landmarks=True')
         if not isinstance(num_stripes, int) or num_stripes < 1:
             raise ValueError(f'num_stripes must be an int >= 1, got {num_stripes!r}')
         kwargs.pop('freeze_landmarks', None)
@@ -74,8 +79,8 @@ class PSNetPCBRetriever(PSNetRetriever):
         # set on an nn.Module before Module.__init__
         self.num_regions = num_stripes
         super().__init__(backbone, neck, landmark_branch=None, prototype=prototype,
-                         landmark_checkpoint=None, freeze_landmarks=False, attention=None,
-                         **kwargs)
+                         landmark_checkpoint=landmark_checkpoint, freeze_landmarks=False,
+                         attention=None, **kwargs)
 
     def _init_landmark_branch(self, landmark_branch, landmark_checkpoint, freeze_landmarks,
                               attention, feat_channels) -> None:
@@ -83,7 +88,7 @@ class PSNetPCBRetriever(PSNetRetriever):
         self.landmarks = None
         self.attention = None
         self.freeze_landmarks = False
-        self.landmark_checkpoint = None
+        self.landmark_checkpoint = landmark_checkpoint  # only to initialise the retrieval branch
 
     def load_landmark_checkpoint(self, path: str) -> None:
         raise RuntimeError(f'PSNetPCBRetriever has no landmark branch to load {path!r} into')

@@ -83,6 +83,8 @@ class PSNetRetriever(ImageToImageRetriever):
         fashion_loss_weight: weight of the Fashion Output's triplet loss (identical retrieval).
         landmark_score_thr: landmark confidence for region division (else template fallback).
         task: ``'plagiarized'`` (eq. 1 on region features) or ``'identical'`` (Fashion Output).
+        init_retrieval_from_landmarks: also initialise the retrieval branch (backbone + neck)
+            from ``landmark_checkpoint`` (see :meth:`load_retrieval_from_landmarks`).
         train_network: False for the region-weight phase with a frozen network (the default
             of the paper's fine-tune): ``loss`` then returns a zero loss without a forward
             pass and ``PSNetRegionWeightHook`` does the work; True continues eq. 2-3.
@@ -101,6 +103,7 @@ class PSNetRetriever(ImageToImageRetriever):
                  categories: Sequence[str] = PSNET_CATEGORIES, margin: float = 0.2,
                  fashion_loss_weight: float = 1.0, landmark_score_thr: float = 0.3,
                  task: str = 'plagiarized', train_network: bool = True,
+                 init_retrieval_from_landmarks: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if task not in ('plagiarized', 'identical'):
@@ -127,6 +130,7 @@ class PSNetRetriever(ImageToImageRetriever):
         self.landmark_score_thr = landmark_score_thr
         self.task = task
         self.train_network = train_network
+        self.init_retrieval_from_landmarks = bool(init_retrieval_from_landmarks)
         if not train_network:
             self.requires_grad_(False)
 
@@ -151,16 +155,36 @@ class PSNetRetriever(ImageToImageRetriever):
         ``init_weights`` cannot overwrite the trained landmark branch)."""
         super().init_weights()
         if self.landmark_checkpoint:
-            self.load_landmark_checkpoint(self.landmark_checkpoint)
+            if self.landmarks is not None:
+                self.load_landmark_checkpoint(self.landmark_checkpoint)
+            if self.init_retrieval_from_landmarks:
+                self.load_retrieval_from_landmarks(self.landmark_checkpoint)
 
-    def load_landmark_checkpoint(self, path: str) -> None:
-        """Load a landmark config's checkpoint (``backbone.``/``neck.``/``head.`` keys)."""
+    @staticmethod
+    def _landmark_state(path: str) -> Dict[str, Tensor]:
+        """The ``backbone.``/``neck.``/``head.`` weights of a landmark config's checkpoint."""
         from mmengine.runner import CheckpointLoader
         state = CheckpointLoader.load_checkpoint(path, map_location='cpu')
         state = state.get('state_dict', state)
-        self.landmarks.load_state_dict(
-            {k: v for k, v in state.items() if k.split('.')[0] in ('backbone', 'neck', 'head')},
-            strict=True)  # a checkpoint of another architecture fails loudly here
+        return {k: v for k, v in state.items() if k.split('.')[0] in ('backbone', 'neck', 'head')}
+
+    def load_landmark_checkpoint(self, path: str) -> None:
+        """Load a landmark config's checkpoint (``backbone.``/``neck.``/``head.`` keys)."""
+        # strict: a checkpoint of another architecture fails loudly here
+        self.landmarks.load_state_dict(self._landmark_state(path), strict=True)
+
+    def load_retrieval_from_landmarks(self, path: str) -> None:
+        """Initialise the retrieval branch (HRNet + neck) with a landmark checkpoint's.
+
+        The paper starts both branches from an ImageNet HRNet; configs without one (the CPU
+        configs: no download here) start the retrieval branch from the trained landmark
+        branch's HRNet and neck instead (``init_retrieval_from_landmarks=True``). The two
+        branches keep separate weights: only the retrieval copy is trained.
+        """
+        state = self._landmark_state(path)
+        mapped = {('0.' if k.startswith('backbone.') else '1.') + k.split('.', 1)[1]: v
+                  for k, v in state.items() if k.split('.')[0] in ('backbone', 'neck')}
+        self.image_encoder.load_state_dict(mapped, strict=True)
 
     def train(self, mode: bool = True):
         super().train(mode)
