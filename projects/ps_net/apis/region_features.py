@@ -38,10 +38,7 @@ def extract_region_features(model, dataset, batch_size: int = 32,
         crops = torch.stack(batch['inputs']).permute(0, 2, 3, 1).numpy()
         data = model.data_preprocessor(batch, False)
         info = model.region_features(data['inputs'], data['data_samples'])
-        b = data['inputs'].shape[0]
-        flat = torch.cat([info['feats'].reshape(b, -1), info['valid'].float(),
-                          info['category'].float()[:, None]], 1)
-        out['flat'].append(flat.cpu().numpy())
+        out['flat'].append(model.flatten(info).cpu().numpy())
         out['boxes'].append(info['boxes'].cpu().numpy())
         out['valid'].append(info['valid'].cpu().numpy().astype(bool))
         out['fallback'].append(info['fallback'].cpu().numpy().astype(bool))

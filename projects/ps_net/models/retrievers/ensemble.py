@@ -38,6 +38,7 @@ from mmpretrain.registry import HOOKS, MODELS
 from torch import Tensor, nn
 
 from .ps_net import PSNetRetriever
+from .score_matching import ScoreMatchingMixin
 
 
 def _plain(cfg) -> dict:
@@ -46,7 +47,7 @@ def _plain(cfg) -> dict:
 
 
 @MODELS.register_module()
-class PSNetEnsembleRetriever(ImageToImageRetriever):
+class PSNetEnsembleRetriever(ScoreMatchingMixin, ImageToImageRetriever):
     """Mean of the similarities of several trained PS-Nets (PS-Net paper, Table 2).
 
     Args:
@@ -162,17 +163,6 @@ class PSNetEnsembleRetriever(ImageToImageRetriever):
         per_member = [m.scores(q, g) for m, q, g in
                       zip(self.members, self.split_members(query), self.split_members(gallery))]
         return torch.stack(per_member).mean(0)
-
-    def matching(self, inputs: Tensor) -> dict:
-        sim = self.scores(inputs, self.prototype_vecs)
-        sorted_sim, indices = torch.sort(sim, descending=True, dim=-1)
-        return dict(score=sim, pred_label=indices, pred_score=sorted_sim)
-
-    def predict(self, inputs: Tensor, data_samples=None, **kwargs):
-        if not self.prototype_inited:
-            self.prepare_prototype()
-        return self._get_predictions(self.matching(self.extract_feat(inputs, data_samples)),
-                                     data_samples)
 
     def loss(self, inputs: Tensor, data_samples) -> Dict[str, Tensor]:
         raise NotImplementedError(

@@ -41,6 +41,7 @@ from ...datasets.category_map import DF2_SEARCHED, DF2_TO_PSNET, PSNET_CATEGORIE
 from ...datasets.df2_layout import df2_slot_range
 from ..losses import region_triplet_loss
 from ..regions import REGIONS, RegionPooling, divide_regions
+from .score_matching import ScoreMatchingMixin
 from .similarity import region_similarity
 
 
@@ -63,7 +64,7 @@ class LandmarkBranch(BaseModule):
 
 
 @MODELS.register_module()
-class PSNetRetriever(ImageToImageRetriever):
+class PSNetRetriever(ScoreMatchingMixin, ImageToImageRetriever):
     """PS-Net retriever.
 
     Args:
@@ -261,8 +262,12 @@ class PSNetRetriever(ImageToImageRetriever):
 
     def extract_feat(self, inputs: Tensor, data_samples=None) -> Tensor:
         """Flat ``[f_1..f_R, valid, category]`` vectors (what the prototype stores)."""
-        info = self.region_features(inputs, data_samples)
-        b = inputs.shape[0]
+        return self.flatten(self.region_features(inputs, data_samples))
+
+    @staticmethod
+    def flatten(info: Dict[str, Tensor]) -> Tensor:
+        """The flat vectors of :meth:`region_features`' output (layout of ``split_flat``)."""
+        b = info['feats'].shape[0]
         return torch.cat([info['feats'].reshape(b, -1), info['valid'].float(),
                           info['category'].float()[:, None]], 1)
 
@@ -291,17 +296,6 @@ class PSNetRetriever(ImageToImageRetriever):
         if self.task == 'identical':
             return F.normalize(qf.flatten(1), dim=-1) @ F.normalize(gf.flatten(1), dim=-1).T
         return region_similarity(qf, qv, gf, gv, self.region_weights[qc])
-
-    def matching(self, inputs: Tensor) -> dict:
-        sim = self.scores(inputs, self.prototype_vecs)
-        sorted_sim, indices = torch.sort(sim, descending=True, dim=-1)
-        return dict(score=sim, pred_label=indices, pred_score=sorted_sim)
-
-    def predict(self, inputs: Tensor, data_samples=None, **kwargs):
-        if not self.prototype_inited:
-            self.prepare_prototype()
-        return self._get_predictions(self.matching(self.extract_feat(inputs, data_samples)),
-                                     data_samples)
 
     # ------------------------------------------------------------------ training
     @staticmethod
