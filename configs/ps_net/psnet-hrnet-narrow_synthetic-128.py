@@ -87,12 +87,12 @@ test_dataloader = dict(
 val_evaluator = dict(type='PSNetPlagiarismMetric')
 test_evaluator = val_evaluator
 
-max_epochs = 30
+max_epochs = 20
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=10)
 val_cfg = dict()
 test_cfg = dict()
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=1e-4))
-param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[20, 26], gamma=0.1)]
+param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[14, 18], gamma=0.1)]
 default_hooks = dict(logger=dict(type='LoggerHook', interval=10),
                      checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=2))
 # validation scores the val gallery, tools/test.py the test gallery

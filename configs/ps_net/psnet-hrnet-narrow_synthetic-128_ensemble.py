@@ -11,7 +11,7 @@
 # ensemble checkpoint). PSNetEnsembleCheckpointHook loads the members from model.checkpoints
 # and ignores a CHECKPOINT that is not an ensemble checkpoint:
 #   python tools/test.py configs/ps_net/psnet-hrnet-narrow_synthetic-128_ensemble.py \
-#       work_dirs/psnet_synthetic_lr1/epoch_30.pth
+#       work_dirs/psnet_synthetic_lr1/epoch_20.pth
 # Other members: --cfg-options "model.checkpoints=[a.pth,b.pth,c.pth]" (e.g. the checkpoints of
 # the region-weight phase, psnet-hrnet-narrow_synthetic-128_region-weights.py, per member).
 _base_ = ['./psnet-hrnet-narrow_synthetic-128.py']
@@ -20,9 +20,9 @@ model = dict(
     _delete_=True,
     type='PSNetEnsembleRetriever',
     members=[{{_base_.model}}, {{_base_.model}}, {{_base_.model}}],
-    checkpoints=['work_dirs/psnet_synthetic_lr0.5/epoch_30.pth',
-                 'work_dirs/psnet_synthetic_lr1/epoch_30.pth',
-                 'work_dirs/psnet_synthetic_lr2/epoch_30.pth'],
+    checkpoints=['work_dirs/psnet_synthetic_lr0.5/epoch_20.pth',
+                 'work_dirs/psnet_synthetic_lr1/epoch_20.pth',
+                 'work_dirs/psnet_synthetic_lr2/epoch_20.pth'],
     prototype={{_base_.gallery_dataloader}})
 
 # test only: no training loop (tools/train.py stops with Runner's "train_loop should not be

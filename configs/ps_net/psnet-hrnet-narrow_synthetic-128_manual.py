@@ -1,7 +1,7 @@
 # PS-Net Table 2 "Manual": the pre-trained attention network of psnet-hrnet-narrow_synthetic-128.py
 # scored with hand-written region weights (test only; the checkpoint's own weights are replaced):
 #   python tools/test.py configs/ps_net/psnet-hrnet-narrow_synthetic-128_manual.py \
-#       work_dirs/psnet_synthetic/epoch_30.pth
+#       work_dirs/psnet_synthetic/epoch_20.pth
 # Written before any table run, from design reasoning alone (not from learned weights nor from
 # the synthetic generator's edit frequencies).
 _base_ = ['./psnet-hrnet-narrow_synthetic-128.py']

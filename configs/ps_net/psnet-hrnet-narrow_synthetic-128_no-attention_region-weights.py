@@ -5,5 +5,5 @@
 #       --work-dir work_dirs/psnet_synthetic_noatt_weights
 _base_ = ['./psnet-hrnet-narrow_synthetic-128_region-weights.py']
 
-load_from = 'work_dirs/psnet_synthetic_noatt/epoch_30.pth'
+load_from = 'work_dirs/psnet_synthetic_noatt/epoch_20.pth'
 model = dict(attention=dict(enabled=False))

@@ -4,7 +4,7 @@
 # similarity is the mean stripe cosine).
 #   python tools/train.py configs/ps_net/psnet-hrnet-narrow_synthetic-128_pcb.py
 #   python tools/test.py configs/ps_net/psnet-hrnet-narrow_synthetic-128_pcb.py \
-#       work_dirs/psnet-hrnet-narrow_synthetic-128_pcb/epoch_30.pth
+#       work_dirs/psnet-hrnet-narrow_synthetic-128_pcb/epoch_20.pth
 _base_ = ['./psnet-hrnet-narrow_synthetic-128.py']
 
 # the landmark checkpoint only initialises the retrieval branch, as for the PS-Net rows
