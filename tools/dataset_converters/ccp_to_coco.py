@@ -21,6 +21,7 @@ from typing import List, Optional, Sequence
 from ps_net.datasets.category_map import DF2_CATEGORIES
 from ps_net.datasets.ccp import CCP_SPLITS, CCPFormatError, ccp_to_coco
 from ps_net.datasets.deepfashion2 import write_coco_json
+from ps_net.utils.cli import parse_checked
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -65,14 +66,9 @@ def _argument_error(args: argparse.Namespace) -> Optional[str]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Convert; return 0 when written, 2 on bad arguments or existing output files."""
-    try:
-        args = parse_args(argv)
-    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
-        return exc.code if isinstance(exc.code, int) else 2
-    error = _argument_error(args)
-    if error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
+    args, code = parse_checked(parse_args, _argument_error, argv)
+    if args is None:
+        return code
 
     results = {}
     for split in _splits(args.split):

@@ -17,6 +17,7 @@ from typing import Optional, Sequence
 
 from ps_net.datasets.category_map import DF2_CATEGORIES
 from ps_net.datasets.deepfashion2 import df2_to_coco, write_coco_json
+from ps_net.utils.cli import parse_checked
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -48,14 +49,9 @@ def _argument_error(args: argparse.Namespace) -> Optional[str]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Convert; return 0 when written, 1 on problems with ``--strict``, 2 on bad arguments."""
-    try:
-        args = parse_args(argv)
-    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
-        return exc.code if isinstance(exc.code, int) else 2
-    error = _argument_error(args)
-    if error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
+    args, code = parse_checked(parse_args, _argument_error, argv)
+    if args is None:
+        return code
 
     coco, problems = df2_to_coco(args.anno_dir, args.image_dir, on_error='skip')
     for problem in problems:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ps_net.datasets.deepfashion2_pf import df2_to_pf, write_df2_pf
+from ps_net.utils.cli import parse_checked
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -57,14 +58,9 @@ def _argument_error(args: argparse.Namespace) -> Optional[str]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Convert; return 0 when written, 1 on problems with ``--strict``, 2 on bad arguments."""
-    try:
-        args = parse_args(argv)
-    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
-        return exc.code if isinstance(exc.code, int) else 2
-    error = _argument_error(args)
-    if error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
+    args, code = parse_checked(parse_args, _argument_error, argv)
+    if args is None:
+        return code
     img_prefix = args.img_prefix
     if img_prefix is None:
         img_prefix = f'{Path(args.anno_dir).resolve().parent.name}/image'
