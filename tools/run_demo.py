@@ -122,6 +122,10 @@ def draw_query_hits(config: str, checkpoint: str, query_index: int, out_path: st
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
+    if not args.skip_training and os.path.normpath(args.data_root) != 'data/synthetic':
+        raise SystemExit(f'[demo] the training stages read data/synthetic (the configs\' '
+                         f'data_root), got --data-root {args.data_root}; add --skip-training '
+                         f'to only check another folder')
     from mmengine.config import Config
 
     import ps_net  # noqa: F401  (registers the datasets)
@@ -197,10 +201,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     if not args.skip_training:
         wd = args.work_dir
-        if os.path.normpath(args.data_root) != 'data/synthetic':
-            raise SystemExit(f'[demo] the training stages read data/synthetic (the configs\' '
-                             f'data_root), got --data-root {args.data_root}; add '
-                             f'--skip-training to only check another folder')
         data_opt: list = []
         t = time.perf_counter()
         landmark = train('landmark', LANDMARK_CONFIG, os.path.join(wd, 'landmark'), data_opt)

@@ -1,0 +1,44 @@
+"""tools/run_demo.py: its short training schedules apply to the configs they name."""
+import pytest
+from mmengine.config import Config, DictAction
+
+from tests.conftest import load_tool
+
+demo = load_tool('tools/run_demo.py')
+
+
+def _apply(config, options, repo_root):
+    cfg = Config.fromfile(str(repo_root / config))
+    action = DictAction(option_strings=['--cfg-options'], dest='cfg_options')
+    parsed = {}
+    for opt in options:
+        key, value = opt.split('=', 1)
+        parsed[key] = action._parse_iterable(value)
+    cfg.merge_from_dict(parsed)
+    return cfg
+
+
+def test_landmark_schedule(repo_root):
+    cfg = _apply(demo.LANDMARK_CONFIG, demo.DEMO_SCHEDULES['landmark'][0], repo_root)
+    assert cfg.train_cfg.max_epochs == 6
+    assert cfg.param_scheduler[1].milestones == [4, 5] and cfg.param_scheduler[1].end == 6
+    assert demo.DEMO_SCHEDULES['landmark'][1] == 'epoch_6.pth'
+
+
+def test_psnet_schedules(repo_root):
+    cfg = _apply(demo.PSNET_CONFIG, demo.DEMO_SCHEDULES['psnet'][0], repo_root)
+    assert cfg.train_cfg.max_epochs == 12 and cfg.param_scheduler[0].milestones == [8, 11]
+    assert cfg.default_hooks.checkpoint.interval == 12
+    cfg = _apply(demo.WEIGHTS_CONFIG, demo.DEMO_SCHEDULES['psnet_weights'][0], repo_root)
+    hook = cfg.custom_hooks[1]
+    assert hook.type == 'PSNetRegionWeightHook'
+    assert [tuple(s) for s in hook.steps] == [(0, 0.1), (1, 0.05)]
+    assert cfg.train_cfg.max_epochs == 2 and cfg.model.train_network is False
+
+
+def test_training_refuses_another_data_root(tmp_path, capsys):
+    """The data stages check any folder; the training stages only read data/synthetic."""
+    with pytest.raises(SystemExit, match='--skip-training'):
+        demo.main(['--data-root', str(tmp_path / 'nowhere'), '--work-dir', str(tmp_path / 'w'),
+                   '--num-designs', '3', '--workers', '1'])
+    assert not (tmp_path / 'nowhere').exists()  # refused before any work
