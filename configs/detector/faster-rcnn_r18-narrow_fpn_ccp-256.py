@@ -4,10 +4,10 @@
 #   mkdir -p data/ccp && ln -s "$PWD/../shared/data/ccp/photos" data/ccp/photos
 #   python tools/dataset_converters/ccp_to_coco.py --ccp-root ../shared/data/ccp \
 #       --out-dir data/ccp/annotations
-# and train the synthetic detector first (load_from below).
+# and train the synthetic detector first (load_from below: faster-rcnn_r18-narrow_fpn_synthetic-1500d-128.py).
 _base_ = ['./faster-rcnn_r18-narrow_fpn_synthetic-128.py']
 
-load_from = 'work_dirs/det_synthetic/epoch_12.pth'
+load_from = 'work_dirs/det_synthetic_1500d/epoch_5.pth'
 
 img_scale = (256, 256)
 train_pipeline = [
@@ -40,11 +40,12 @@ test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/ccp_val.json')
 test_evaluator = val_evaluator
 
-max_epochs = 8
-train_cfg = dict(max_epochs=max_epochs, val_interval=4)
+max_epochs = 16
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 optim_wrapper = dict(optimizer=dict(lr=0.02))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
-    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[6, 7],
+    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[12, 15],
          gamma=0.1),
 ]
+default_hooks = dict(checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
