@@ -276,6 +276,34 @@ def mean_lambdas(per_seed: Dict[str, dict]) -> dict:
     return out
 
 
+def merge_timings(path: str, new: Dict[str, float]) -> Dict[str, float]:
+    """Earlier runs' stage times (``path``) updated with this run's; a stage skipped now
+    (its output existed) keeps the time it took when it ran.
+
+    Example:
+        >>> import tempfile, os
+        >>> p = os.path.join(tempfile.mkdtemp(), 't.json')
+        >>> _ = open(p, 'w').write('{"seed0/psnet": 200.0, "seed0": 1400.0}')
+        >>> merge_timings(p, {'seed0': 3.0, 'seed1/psnet': 210.0})
+        {'seed0/psnet': 200.0, 'seed0': 1400.0, 'seed1/psnet': 210.0}
+    """
+    old: Dict[str, float] = {}
+    if osp.exists(path):
+        with open(path, encoding='utf-8') as f:
+            old = json.load(f)
+    stages = {k for k in old if '/' in k}
+    out = dict(old)
+    for key, value in new.items():
+        seed_total = key.startswith('seed') and '/' not in key
+        # a seed whose stages were all skipped now took ~0 s: keep the earlier total
+        if seed_total and key in old and not any(k.startswith(key + '/') for k in new):
+            continue
+        if key == 'total' and stages and not any('/' in k for k in new):
+            continue
+        out[key] = value
+    return out
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--seeds', type=int, nargs='+', default=[0])
@@ -306,6 +334,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     lambdas['mean'] = mean_lambdas({k: v for k, v in lambdas.items()})
     run.timings['total'] = round(time.perf_counter() - start, 1)
     os.makedirs(args.work_dir, exist_ok=True)
+    run.timings = merge_timings(osp.join(args.work_dir, 'timings.json'), run.timings)
     for name, text in (('table.json', json.dumps(table, indent=2)),
                        ('lambda.json', json.dumps(lambdas, indent=2)),
                        ('timings.json', json.dumps(run.timings, indent=2)),
