@@ -132,15 +132,6 @@ class PSNetEnsembleRetriever(ScoreMatchingMixin, ImageToImageRetriever):
                                    f'does not fit the member config: {err}') from err
 
     # ------------------------------------------------------------------ features
-    def forward(self, inputs: Tensor, data_samples=None, mode: str = 'tensor'):
-        if mode == 'tensor':
-            return self.extract_feat(inputs, data_samples)
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        raise RuntimeError(f'Invalid mode "{mode}".')
-
     def extract_feat(self, inputs: Tensor, data_samples=None) -> Tensor:
         """The members' flat vectors concatenated, ``(B, sum(flat_sizes))``."""
         vecs = [m.extract_feat(inputs, data_samples) for m in self.members]

@@ -279,15 +279,6 @@ class PSNetRetriever(ScoreMatchingMixin, ImageToImageRetriever):
         cat = vecs[:, -1].round().long()
         return feats, valid, cat
 
-    def forward(self, inputs: Tensor, data_samples=None, mode: str = 'tensor'):
-        if mode == 'tensor':
-            return self.extract_feat(inputs, data_samples)
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        raise RuntimeError(f'Invalid mode "{mode}".')
-
     # ------------------------------------------------------------------ matching
     def scores(self, query: Tensor, gallery: Tensor) -> Tensor:
         """``(Q, G)`` similarity of flat vectors: eq. 1, or the Fashion Output cosine."""
