@@ -24,7 +24,9 @@ FLAT = R * D + R + 1
 def model():
     torch.manual_seed(0)
     cfg = Config.fromfile(str(CONFIG))
+    assert cfg.model.init_retrieval_from_landmarks  # the config starts from the landmark HRNet
     cfg.model.prototype = torch.zeros(1, FLAT)
+    cfg.model.landmark_checkpoint = None  # no trained landmark run in a test
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         return MODELS.build(cfg.model)
 

@@ -197,10 +197,12 @@ class PSNetTripletRetriever(ImageToImageRetriever):
         ValueError: On a bad argument (the value is echoed).
 
     Example:
-        >>> model = PSNetTripletRetriever(
-        ...     backbone=dict(type='PSNetAttentionResNet', depth=18, stem_channels=8,
-        ...                   base_channels=8, attention='cbam'),
-        ...     prototype=torch.zeros(1, 64)).eval()
+        >>> from mmengine.registry import DefaultScope
+        >>> with DefaultScope.overwrite_default_scope('mmpretrain'):
+        ...     model = PSNetTripletRetriever(
+        ...         backbone=dict(type='PSNetAttentionResNet', depth=18, stem_channels=8,
+        ...                       base_channels=8, attention='cbam'),
+        ...         prototype=torch.zeros(1, 64)).eval()
         >>> tuple(model(torch.rand(2, 3, 64, 64), mode='tensor').shape)
         (2, 64)
     """
