@@ -3,44 +3,12 @@
 # weights), global average pooling, L2-normalised embedding, triplet loss, gallery ranked by
 # Euclidean distance (eq. 4; pred_score = -distance). The SE / CBAM rows change one line:
 # se-resnet50-triplet_synthetic-128.py, cbam-resnet50-triplet_synthetic-128.py.
-# Data: the settings of ../ps_net/psnet-hrnet-narrow_synthetic-128.py, copied rather than
-# inherited (inheriting would carry its HRNet, landmark checkpoint and landmark config keys).
-_base_ = ['mmpretrain::_base_/default_runtime.py']
+# Data: the 128 px synthetic crops PS-Net's synthetic configs use.
+_base_ = ['mmpretrain::_base_/default_runtime.py', '../_base_/datasets/synthetic_pf_crops.py']
 custom_imports = dict(imports=['ps_net'], allow_failed_imports=False)
 default_scope = 'mmpretrain'
 
-meta_keys = ('sample_idx', 'img_path', 'design_id', 'relation', 'category', 'df2_category_id',
-             'split', 'input_center', 'input_scale')
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='PSNetGarmentCrop', input_size=(128, 128)),
-    dict(type='ColorJitter', brightness=0.2, contrast=0.2, saturation=0.2),
-    dict(type='PackInputs', meta_keys=meta_keys),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='PSNetGarmentCrop', input_size=(128, 128)),
-    dict(type='PackInputs', meta_keys=meta_keys, algorithm_keys=('gt_ignored', )),
-]
 data_root = 'data/synthetic'
-
-
-def _loader(ann_file, split):
-    return dict(batch_size=32, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
-                dataset=dict(type='PlagiarizedFashionDataset', data_root=data_root,
-                             ann_file=ann_file, split=split, pipeline=test_pipeline))
-
-
-train_dataloader = dict(
-    batch_size=16, num_workers=2, persistent_workers=True,
-    sampler=dict(type='PSNetDesignSampler', num_designs=8, per_design=2),
-    dataset=dict(type='PlagiarizedFashionDataset', data_root=data_root,
-                 ann_file='annotations/pf_train.json', with_retrieval_labels=False,
-                 pipeline=train_pipeline))
-val_dataloader = _loader('annotations/pf_val.json', 'query')
-val_gallery = _loader('annotations/pf_val.json', 'gallery')
-test_dataloader = _loader('annotations/pf_test.json', 'query')
-test_gallery = _loader('annotations/pf_test.json', 'gallery')
 
 model = dict(
     type='PSNetTripletRetriever',
@@ -50,7 +18,7 @@ model = dict(
     margin=0.2,
     data_preprocessor=dict(num_classes=-1, mean=[123.675, 116.28, 103.53],
                            std=[58.395, 57.12, 57.375], to_rgb=True),
-    prototype=val_gallery)
+    prototype={{_base_.gallery_dataloader}})
 
 # pred_score is -distance (higher is better): PSNetPrecisionAtK's default ranking='similarity'.
 val_evaluator = [dict(type='PSNetPlagiarismMetric'),
@@ -68,4 +36,5 @@ param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[14, 18], 
 default_hooks = dict(logger=dict(type='LoggerHook', interval=10),
                      checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=2))
 # validation scores the val gallery, tools/test.py the test gallery
-custom_hooks = [dict(type='PSNetGalleryHook', val_gallery=val_gallery, test_gallery=test_gallery)]
+custom_hooks = [dict(type='PSNetGalleryHook', val_gallery={{_base_.gallery_dataloader}},
+                     test_gallery={{_base_.test_gallery}})]

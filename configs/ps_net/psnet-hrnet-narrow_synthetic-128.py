@@ -4,7 +4,7 @@
 # landmark run and frozen:
 #   python tools/train_seeds.py configs/landmark/psnet-hrnet-narrow_synthetic-128x128.py \
 #       --seeds 0 --work-dir work_dirs/landmark_synthetic
-_base_ = ['mmpretrain::_base_/default_runtime.py', '../_base_/datasets/synthetic_pf.py']
+_base_ = ['mmpretrain::_base_/default_runtime.py', '../_base_/datasets/synthetic_pf_crops.py']
 custom_imports = dict(imports=['ps_net'], allow_failed_imports=False)
 default_scope = 'mmpretrain'
 
@@ -26,34 +26,6 @@ neck = dict(_scope_='mmpose', type='PSNetFeatureNeck', in_channels=(16, 32, 64, 
             out_channels=128)
 codec = dict(type='MSRAHeatmap', input_size=(128, 128), heatmap_size=(32, 32), sigma=1)
 
-meta_keys = ('sample_idx', 'img_path', 'design_id', 'relation', 'category', 'df2_category_id',
-             'split', 'input_center', 'input_scale')
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='PSNetGarmentCrop', input_size=(128, 128)),
-    dict(type='ColorJitter', brightness=0.2, contrast=0.2, saturation=0.2),
-    dict(type='PackInputs', meta_keys=meta_keys),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='PSNetGarmentCrop', input_size=(128, 128)),
-    dict(type='PackInputs', meta_keys=meta_keys, algorithm_keys=('gt_ignored', )),
-]
-data_root = 'data/synthetic'
-train_dataloader = dict(
-    batch_size=16, num_workers=2, persistent_workers=True,
-    sampler=dict(type='PSNetDesignSampler', num_designs=8, per_design=2),
-    dataset=dict(type='PlagiarizedFashionDataset', data_root=data_root,
-                 ann_file='annotations/pf_train.json', with_retrieval_labels=False,
-                 pipeline=train_pipeline))
-query_dataloader = dict(
-    batch_size=32, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='PlagiarizedFashionDataset', data_root=data_root,
-                 ann_file='annotations/pf_val.json', split='query', pipeline=test_pipeline))
-gallery_dataloader = dict(
-    batch_size=32, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='PlagiarizedFashionDataset', data_root=data_root,
-                 ann_file='annotations/pf_val.json', split='gallery', pipeline=test_pipeline))
 model = dict(
     type='PSNetRetriever',
     backbone=hrnet,
@@ -73,17 +45,8 @@ model = dict(
     margin=0.2,
     data_preprocessor=dict(num_classes=-1, mean=[123.675, 116.28, 103.53],
                            std=[58.395, 57.12, 57.375], to_rgb=True),
-    prototype=gallery_dataloader)
+    prototype={{_base_.gallery_dataloader}})
 
-val_dataloader = query_dataloader
-test_gallery = dict(
-    batch_size=32, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='PlagiarizedFashionDataset', data_root=data_root,
-                 ann_file='annotations/pf_test.json', split='gallery', pipeline=test_pipeline))
-test_dataloader = dict(
-    batch_size=32, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='PlagiarizedFashionDataset', data_root=data_root,
-                 ann_file='annotations/pf_test.json', split='query', pipeline=test_pipeline))
 val_evaluator = dict(type='PSNetPlagiarismMetric')
 test_evaluator = val_evaluator
 
@@ -96,5 +59,5 @@ param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[14, 18], 
 default_hooks = dict(logger=dict(type='LoggerHook', interval=10),
                      checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=2))
 # validation scores the val gallery, tools/test.py the test gallery
-custom_hooks = [dict(type='PSNetGalleryHook', val_gallery=gallery_dataloader,
-                     test_gallery=test_gallery)]
+custom_hooks = [dict(type='PSNetGalleryHook', val_gallery={{_base_.gallery_dataloader}},
+                     test_gallery={{_base_.test_gallery}})]
