@@ -114,3 +114,12 @@ def test_rejects_a_landmark_branch():
                      prototype=torch.zeros(1, FLAT))
     with pytest.raises(ValueError, match='landmark_branch'):
         MODELS.build(cfg.model)
+
+
+def test_stripes_refuse_the_copy_region_loss():
+    cfg = Config.fromfile(str(CONFIG))
+    cfg.model.update(landmark_checkpoint=None, prototype=torch.zeros(1, 6 * 64 + 7),
+                     copy_loss_weight=1.0)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        with pytest.raises(ValueError, match='copy_loss_weight must be 0'):
+            MODELS.build(cfg.model)

@@ -156,3 +156,38 @@ def test_retrieval_branch_can_start_from_the_landmark_checkpoint(tmp_path):
     assert not torch.equal(off.image_encoder[0].conv1.weight, src.landmarks.backbone.conv1.weight)
     torch.testing.assert_close(off.landmarks.backbone.conv1.weight,
                                src.landmarks.backbone.conv1.weight)
+
+
+def test_copies_add_region_triplets_and_are_no_identical_positives(model):
+    import numpy as np
+    from ps_net.models.retrievers import PSNetRetriever
+    rel = ['original', 'identical', 'plagiarized', 'original', 'identical', 'plagiarized']
+    ids = [0, 0, 0, 1, 1, 1]
+    a, p, n = PSNetRetriever._triplets(ids, torch.Generator().manual_seed(0),
+                                       [r != 'plagiarized' for r in rel])
+    assert sorted(a) == [0, 1, 3, 4] and not {2, 5} & set(p + n)
+    samples = _samples(ids, [1] * 6, rel)
+    for s in samples:
+        mask = np.zeros(5, bool)
+        if s.relation == 'plagiarized':
+            mask[3] = True
+        s.set_metainfo(dict(modified_region_mask=mask))
+    assert 'loss_copy' not in model(torch.rand(6, 3, 128, 128), samples, mode='loss')  # off
+    model.train()
+    model.copy_loss_weight = 1.0  # what the *_copy-triplets configs set
+    try:
+        losses = model(torch.rand(6, 3, 128, 128), samples, mode='loss')
+    finally:
+        model.copy_loss_weight = 0.0
+    assert losses['loss_copy'].item() > 0 and 0 <= losses['active_copy'].item() <= 1
+    model.zero_grad()
+    losses['loss_copy'].backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0
+               for p in model.image_encoder.parameters())
+    samples[2].set_metainfo(dict(modified_region_mask=np.zeros(4, bool)))
+    model.copy_loss_weight = 1.0
+    try:
+        with pytest.raises(ValueError, match='modified_region_mask'):
+            model(torch.rand(6, 3, 128, 128), samples, mode='loss')
+    finally:
+        model.copy_loss_weight = 0.0

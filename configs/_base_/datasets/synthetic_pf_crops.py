@@ -5,7 +5,7 @@
 # PSNetGalleryHook (val_gallery=gallery_dataloader, test_gallery=test_gallery).
 data_root = 'data/synthetic'
 meta_keys = ('sample_idx', 'img_path', 'design_id', 'relation', 'category', 'df2_category_id',
-             'split', 'input_center', 'input_scale')
+             'split', 'input_center', 'input_scale', 'modified_region_mask')
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='PSNetGarmentCrop', input_size=(128, 128)),

@@ -72,6 +72,10 @@ class PSNetPCBRetriever(PSNetRetriever):
             raise ValueError(f'PSNetPCBRetriever has no landmark branch: landmark_checkpoint '
                              f'({landmark_checkpoint!r}) is only used with '
                              f'init_retrieval_from_landmarks=True')
+        if kwargs.get('copy_loss_weight', 0):
+            raise ValueError(f'PSNetPCBRetriever: stripes are not the labelled regions of a '
+                             f'copy\'s modified_regions, so copy_loss_weight must be 0, got '
+                             f'{kwargs["copy_loss_weight"]!r}')
         if not isinstance(num_stripes, int) or num_stripes < 1:
             raise ValueError(f'num_stripes must be an int >= 1, got {num_stripes!r}')
         kwargs.pop('freeze_landmarks', None)

@@ -39,7 +39,8 @@ from torch import Tensor, nn
 
 from ...datasets.category_map import DF2_SEARCHED, DF2_TO_PSNET, PSNET_CATEGORIES
 from ...datasets.df2_layout import df2_slot_range
-from ..losses import region_triplet_loss
+from ..losses import copy_region_triplets, region_triplet_loss
+from ..losses.copy_triplets import REFERENCE_RELATIONS
 from ..regions import REGIONS, RegionPooling, divide_regions
 from .score_matching import ScoreMatchingMixin
 from .similarity import region_similarity
@@ -82,6 +83,9 @@ class PSNetRetriever(ScoreMatchingMixin, ImageToImageRetriever):
         categories: row names of ``region_weights`` (PS-Net's four).
         margin: triplet margin (eq. 2).
         fashion_loss_weight: weight of the Fashion Output's triplet loss (identical retrieval).
+        copy_loss_weight: weight of the region triplets from plagiarized copies in the batch
+            (:func:`~ps_net.models.losses.copy_region_triplets`; an extension of the paper that
+            makes region features local). 0 (default) is the paper's pre-train.
         landmark_score_thr: landmark confidence for region division (else template fallback).
         task: ``'plagiarized'`` (eq. 1 on region features) or ``'identical'`` (Fashion Output).
         init_retrieval_from_landmarks: also initialise the retrieval branch (backbone + neck)
@@ -102,13 +106,16 @@ class PSNetRetriever(ScoreMatchingMixin, ImageToImageRetriever):
                  feat_channels: int = 1024, embed_dim: int = 128, roi_size: int = 4,
                  input_size: Tuple[int, int] = (224, 224), feature_stride: int = 8,
                  categories: Sequence[str] = PSNET_CATEGORIES, margin: float = 0.2,
-                 fashion_loss_weight: float = 1.0, landmark_score_thr: float = 0.3,
+                 fashion_loss_weight: float = 1.0, copy_loss_weight: float = 0.0,
+                 landmark_score_thr: float = 0.3,
                  task: str = 'plagiarized', train_network: bool = True,
                  init_retrieval_from_landmarks: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if task not in ('plagiarized', 'identical'):
             raise ValueError(f"task must be 'plagiarized' or 'identical', got {task!r}")
+        if not copy_loss_weight >= 0:
+            raise ValueError(f'copy_loss_weight must be >= 0, got {copy_loss_weight!r}')
         if embed_dim < 1 or roi_size < 1 or feature_stride < 1:
             raise ValueError(f'embed_dim, roi_size and feature_stride must be >= 1, got '
                              f'{embed_dim!r}, {roi_size!r}, {feature_stride!r}')
@@ -128,6 +135,7 @@ class PSNetRetriever(ScoreMatchingMixin, ImageToImageRetriever):
         self.embed_dim = embed_dim
         self.margin = margin
         self.fashion_loss_weight = fashion_loss_weight
+        self.copy_loss_weight = float(copy_loss_weight)
         self.landmark_score_thr = landmark_score_thr
         self.task = task
         self.train_network = train_network
@@ -290,14 +298,20 @@ class PSNetRetriever(ScoreMatchingMixin, ImageToImageRetriever):
 
     # ------------------------------------------------------------------ training
     @staticmethod
-    def _triplets(design_ids: Sequence[int], generator: torch.Generator
+    def _triplets(design_ids: Sequence[int], generator: torch.Generator,
+                  eligible: Optional[Sequence[bool]] = None
                   ) -> Tuple[List[int], List[int], List[int]]:
-        """Anchor, positive (same design), random negative (another design) per anchor."""
+        """Anchor, positive (same design), random negative (another design) per anchor,
+        among the ``eligible`` images (all by default; the references when a batch also holds
+        plagiarized copies, which are no identical positives)."""
         ids = np.asarray(design_ids)
+        ok = np.ones(len(ids), bool) if eligible is None else np.asarray(eligible, bool)
         a, p, n = [], [], []
         for i, d in enumerate(ids):
-            pos = np.nonzero((ids == d) & (np.arange(len(ids)) != i))[0]
-            neg = np.nonzero(ids != d)[0]
+            if not ok[i]:
+                continue
+            pos = np.nonzero((ids == d) & (np.arange(len(ids)) != i) & ok)[0]
+            neg = np.nonzero((ids != d) & ok)[0]
             if len(pos) and len(neg):
                 a.append(i)
                 p.append(int(pos[torch.randint(len(pos), (1, ), generator=generator)]))
@@ -308,28 +322,54 @@ class PSNetRetriever(ScoreMatchingMixin, ImageToImageRetriever):
         """Eq. 2-3 on region features and a triplet loss on the Fashion Output.
 
         Triplets come from the batch (a P x K design sampler gives every anchor a positive):
-        I+ shares the design, I- is a random other design in the batch.
+        I+ shares the design, I- is a random other design in the batch; only references
+        (``original`` / ``identical``) form these. With ``copy_loss_weight > 0`` the batch's
+        plagiarized copies add the kept / changed region triplets of
+        :func:`~ps_net.models.losses.copy_region_triplets` (``loss_copy``).
         """
         if not self.train_network:  # frozen: the region-weight hook learns lambda
             anchor = next(iter(self.embed.parameters()))
             return dict(loss_frozen=anchor.sum() * 0 + torch.zeros((), requires_grad=True))
         info = self.region_features(inputs, data_samples)
         ids = [int(s.get('design_id')) for s in data_samples]
+        rel = [s.get('relation', 'original') for s in data_samples]
         gen = torch.Generator().manual_seed(int(sum(ids)) % (2**31))
-        a, p, n = self._triplets(ids, gen)
+        a, p, n = self._triplets(ids, gen, [r in REFERENCE_RELATIONS for r in rel])
         f, valid = info['feats'], info['valid']
         zero = f.sum() * 0
+        losses = dict(loss_region=zero, loss_fashion=zero, active=zero.detach(),
+                      fallback=info['fallback'].float().mean().detach())
+        if a:
+            loss, active = region_triplet_loss(f[a], f[p], f[n], self.margin,
+                                               valid=[valid[a], valid[p], valid[n]])
+            g = F.normalize(f.flatten(1), dim=-1)
+            d_ap = (g[a] - g[p]).norm(dim=-1)
+            d_an = (g[a] - g[n]).norm(dim=-1)
+            fashion = F.relu(d_ap - d_an + self.margin).mean()
+            losses.update(loss_region=loss, loss_fashion=fashion * self.fashion_loss_weight,
+                          active=active.detach().float())
+        if self.copy_loss_weight > 0:
+            losses.update(self._copy_loss(f, valid, ids, rel, data_samples, gen))
+        return losses
+
+    def _copy_loss(self, f: Tensor, valid: Tensor, ids: List[int], rel: List[str],
+                   data_samples, gen: torch.Generator) -> Dict[str, Tensor]:
+        """``loss_copy``: the kept / changed region triplets of the batch's copies."""
+        r = self.num_regions
+        mods = []
+        for s in data_samples:
+            m = np.asarray(s.get('modified_region_mask', np.zeros(r, bool)), bool)
+            if m.shape != (r, ):
+                raise ValueError(f'modified_region_mask of {s.get("img_path")!r} must have '
+                                 f'{r} entries (one per region), got shape {m.shape!r}')
+            mods.append(m)
+        a, p, n, regions = copy_region_triplets(ids, rel, np.stack(mods), gen)
         if not a:
-            return dict(loss_region=zero, loss_fashion=zero, active=zero.detach())
+            return dict(loss_copy=f.sum() * 0, active_copy=f.new_zeros(()))
+        counted = torch.as_tensor(regions, device=f.device)
         loss, active = region_triplet_loss(f[a], f[p], f[n], self.margin,
-                                           valid=[valid[a], valid[p], valid[n]])
-        g = F.normalize(f.flatten(1), dim=-1)
-        d_ap = (g[a] - g[p]).norm(dim=-1)
-        d_an = (g[a] - g[n]).norm(dim=-1)
-        fashion = F.relu(d_ap - d_an + self.margin).mean()
-        return dict(loss_region=loss, loss_fashion=fashion * self.fashion_loss_weight,
-                    active=active.detach().float(),
-                    fallback=info['fallback'].float().mean().detach())
+                                           valid=[counted, valid[a], valid[p], valid[n]])
+        return dict(loss_copy=loss * self.copy_loss_weight, active_copy=active.float())
 
     @torch.no_grad()
     def plagiarism_distances(self, data_batch: dict) -> Dict[str, Tensor]:
