@@ -26,7 +26,9 @@ Every network is trained once per seed (``randomness.seed``) with ``tools/train.
 split. The landmark branch (frozen in every PS-Net row) comes from ``--landmark-checkpoint``;
 if it is missing it is trained first with the synthetic landmark config (once, shared by the
 seeds). A stage whose output exists is skipped, so an interrupted run continues where it
-stopped. Outputs in ``WORK_DIR``:
+stopped. ``--variant copy-triplets`` trains the PS-Net and no-attention networks with the
+region triplets of plagiarized copies added to the pre-train (``*_copy-triplets*.py``; the
+region-weight phase and the test configs are the same). Outputs in ``WORK_DIR``:
 
 * ``table.json``: ``{method: {"overall" | <category>: {"Recall@10", "Recall@20", "Recall@30",
   "mAP"}}}`` (percent; the CBAM rows add the CBAM paper's ``P@5``, ``P@10``, ``P@20`` and
@@ -62,6 +64,15 @@ NETWORKS = {
     'resnet50': ('configs/cbam/resnet50-triplet_synthetic-128.py', [], False, None),
     'se-resnet50': ('configs/cbam/se-resnet50-triplet_synthetic-128.py', [], False, None),
     'cbam-resnet50': ('configs/cbam/cbam-resnet50-triplet_synthetic-128.py', [], False, None),
+}
+#: pre-train variants (``--variant``): network -> the training config that replaces its own.
+#: ``copy-triplets`` adds the region triplets of plagiarized copies to the PS-Net pre-train
+#: (``ps_net.models.losses.copy_triplets``); the rows are tested with the same test configs.
+VARIANTS = {
+    'paper': {},
+    'copy-triplets': {
+        'psnet': f'{PSNET}_copy-triplets.py', 'psnet_lr0.5': f'{PSNET}_copy-triplets.py',
+        'psnet_lr2': f'{PSNET}_copy-triplets.py', 'noatt': f'{PSNET}_copy-triplets_no-attention.py'},
 }
 #: method -> (test config, network(s) whose checkpoint it tests).
 ROWS = {
@@ -175,7 +186,10 @@ class TableRun:
     """The stages of one ``make table`` run (train each network, test each row)."""
 
     def __init__(self, work_dir: str, landmark_checkpoint: str, dry_run: bool = False,
-                 cfg_options: Sequence[str] = ()) -> None:
+                 cfg_options: Sequence[str] = (), variant: str = 'paper') -> None:
+        if variant not in VARIANTS:
+            raise ValueError(f'variant must be one of {sorted(VARIANTS)}, got {variant!r}')
+        self.variant = VARIANTS[variant]
         self.work_dir = work_dir
         self.landmark_checkpoint = landmark_checkpoint
         self.dry_run = dry_run
@@ -207,6 +221,7 @@ class TableRun:
     def network(self, seed: int, name: str) -> str:
         """Train ``name`` for ``seed`` unless done; its last checkpoint."""
         config, extra, landmarks, parent = NETWORKS[name]
+        config = self.variant.get(name, config)
         wd = osp.join(self.work_dir, f'seed{seed}', name)
         ckpt = last_checkpoint(wd)
         if ckpt and osp.exists(osp.join(wd, 'done')):
@@ -314,11 +329,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         default='work_dirs/landmark_synthetic/seed0/epoch_20.pth')
     parser.add_argument('--cfg-options', nargs='*', default=[],
                         help='key=value overrides passed to every train and test run')
+    parser.add_argument('--variant', default='paper', choices=list(VARIANTS),
+                        help='pre-train of the PS-Net networks: the paper\'s eq. 2-3 (default) '
+                             'or with the region triplets of plagiarized copies added')
     parser.add_argument('--dry-run', action='store_true', help='print the commands only')
     args = parser.parse_args(argv)
     from ps_net.utils import atomic_write
 
-    run = TableRun(args.work_dir, args.landmark_checkpoint, args.dry_run, args.cfg_options)
+    run = TableRun(args.work_dir, args.landmark_checkpoint, args.dry_run, args.cfg_options,
+                   args.variant)
     start = time.perf_counter()
     run.landmarks()
     tables, lambdas = [], {}

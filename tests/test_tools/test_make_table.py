@@ -72,3 +72,22 @@ def test_dry_run_orders_training_before_testing(capsys, tmp_path):
     assert 'load_from=' in learned
     ens = next(l for l in lines if 'test/Ensemble' in l)
     assert "model.checkpoints=[" in ens and ens.count('.pth') >= 3
+
+
+def test_copy_triplet_variant_swaps_only_the_pretrain_configs(capsys, tmp_path, repo_root):
+    for configs in table_tool.VARIANTS.values():
+        assert all(name in table_tool.NETWORKS and (repo_root / c).is_file()
+                   for name, c in configs.items())
+    lm = tmp_path / 'lm.pth'
+    lm.write_bytes(b'x')
+    assert table_tool.main(['--dry-run', '--work-dir', str(tmp_path / 't'), '--seeds', '0',
+                            '--methods', 'Learned', 'Traditional', '--variant', 'copy-triplets',
+                            '--landmark-checkpoint', str(lm)]) == 0
+    lines = {l.split(':')[0].split()[1]: l for l in capsys.readouterr().out.splitlines()
+             if l.startswith('[table] seed0')}
+    assert '_copy-triplets.py' in lines['seed0/psnet']
+    assert '_copy-triplets_no-attention.py' in lines['seed0/noatt']
+    assert '_region-weights.py' in lines['seed0/psnet_weights']  # the weight phase is shared
+    assert 'copy-triplets' not in lines['seed0/test/Learned']
+    with pytest.raises(ValueError, match="variant must be one of"):
+        table_tool.TableRun(str(tmp_path), str(lm), variant='nope')
