@@ -86,21 +86,14 @@ def draw_query_hits(config: str, checkpoint: str, query_index: int, out_path: st
                     topk: int = 5) -> dict:
     """Rank the test gallery for one test query with the trained model and draw the top hits."""
     import torch
-    from mmengine.config import Config
-    from mmengine.registry import DefaultScope
-    from mmengine.runner import load_checkpoint
-    from mmpretrain.registry import DATASETS, MODELS
 
-    from ps_net.apis.region_features import extract_region_features
+    from ps_net.apis.region_features import build_dataset, extract_region_features, \
+        load_retriever
     from ps_net.visualization.top_hits import draw_top_hits, hit_status
 
-    cfg = Config.fromfile(os.path.join(REPO, config))
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        cfg.model.landmark_checkpoint = None  # the checkpoint holds both branches
-        model = MODELS.build(cfg.model)
-        load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
-        queries = DATASETS.build(cfg.test_dataloader.dataset)
-        gallery = DATASETS.build(cfg.test_gallery.dataset)
+    cfg, model = load_retriever(os.path.join(REPO, config), checkpoint)
+    queries = build_dataset(cfg.test_dataloader)
+    gallery = build_dataset(cfg.test_gallery)
     if not 0 <= query_index < len(queries):
         raise ValueError(f'--query must be in [0, {len(queries)}), got {query_index}')
     q = extract_region_features(model, torch.utils.data.Subset(queries, [query_index]))

@@ -11,6 +11,7 @@ from mmengine.runner import Runner
 
 import ps_net  # noqa: F401
 from ps_net.datasets.synthetic import generate_synthetic
+from tests.conftest import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 PRETRAIN = REPO / 'configs' / 'ps_net' / 'psnet-hrnet-narrow_synthetic-128.py'
@@ -71,6 +72,29 @@ def test_pretrain_validate_test_then_learn_region_weights(root, tmp_path):
                        weights_only=False)['state_dict']
     torch.testing.assert_close(state['region_weights'], after)
     assert before.shape == after.shape
+
+    # the oracle of the region weights on this checkpoint (its dumped config: the tiny set)
+    bound = load_tool('tools/analysis_tools/region_weight_bound.py')
+    out = tmp_path / 'bound.json'
+    assert bound.main([str(tmp_path / 'weights' / WEIGHTS.name),
+                       str(tmp_path / 'weights' / 'epoch_1.pth'), '--levels', '1', '4',
+                       '--out', str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert res['grid_size'] == 31  # 2^5 combinations, all-equal twice
+    assert res['mAP']['oracle'] >= max(res['mAP']['uniform'], res['mAP']['learned'])
+    torch.testing.assert_close(torch.tensor(list(res['learned_weights'].values())).double(),
+                               after.double(), atol=1e-4, rtol=0)
+    assert sum(r['num_queries'] for r in res['per_category'].values()) <= n_queries
+    assert all(abs(sum(w) - 1) < 1e-6 for w in res['oracle_weights'].values())
+
+    # the demo's top-hits picture from the same checkpoint: best first, statuses from the GT
+    hits = load_tool('tools/run_demo.py').draw_query_hits(
+        str(tmp_path / 'weights' / WEIGHTS.name), str(tmp_path / 'weights' / 'epoch_1.pth'), 0,
+        str(tmp_path / 'hits.png'), topk=3)
+    scores = [h[1] for h in hits['hits']]
+    assert len(scores) == 3 and scores == sorted(scores, reverse=True)
+    assert {h[2] for h in hits['hits']} <= {'copy', 'ignored', 'other'}
+    assert (tmp_path / 'hits.png').stat().st_size > 0
 
 
 def test_copy_triplet_pretrain_trains_on_copies(root, tmp_path):

@@ -36,24 +36,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args is None:
         return code
     import torch
-    from mmengine.config import Config
-    from mmengine.registry import DefaultScope
-    from mmengine.runner import load_checkpoint
-    from mmpretrain.registry import DATASETS, MODELS
 
-    import ps_net  # noqa: F401
-    from ps_net.apis.region_features import extract_region_features
+    from ps_net.apis.region_features import build_dataset, extract_region_features, \
+        load_retriever
     from ps_net.evaluation.functional import GROUPS, region_locality
     from ps_net.utils import atomic_write
 
-    cfg = Config.fromfile(args.config)
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        cfg.model.landmark_checkpoint = None  # the checkpoint holds both branches
-        model = MODELS.build(cfg.model)
-        load_checkpoint(model, args.checkpoint, map_location='cpu', logger='silent')
-        ds_cfg = cfg.test_gallery.dataset.copy()
-        ds_cfg.update(ann_file=args.ann_file, split=None, with_retrieval_labels=False)
-        dataset = DATASETS.build(ds_cfg)
+    cfg, model = load_retriever(args.config, args.checkpoint)
+    dataset = build_dataset(cfg.test_gallery, ann_file=args.ann_file, split=None,
+                            with_retrieval_labels=False)
     with torch.no_grad():
         out = extract_region_features(model, dataset)
     feats, valid, _ = model.split_flat(torch.as_tensor(out['flat']))

@@ -4,11 +4,47 @@ Used by the demo's top-hits picture; the same flat vectors as the retriever's pr
 (``[f_1..f_5, valid, category]``), plus what a picture or an index needs: the region boxes in
 the model's input crop, the validity and fallback flags, and the crops themselves.
 """
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
+
+
+def load_retriever(config: str, checkpoint: str) -> Tuple[object, torch.nn.Module]:
+    """A ``PSNetRetriever`` (or ablation) built from ``config`` with a trained ``checkpoint``.
+
+    The checkpoint holds both branches and the region weights, so the config's
+    ``landmark_checkpoint`` is not loaded. The gallery is not extracted (``scores`` takes flat
+    vectors from :func:`extract_region_features`).
+
+    Returns:
+        ``(cfg, model)``: the loaded ``mmengine.Config`` and the model in eval mode on CPU.
+    """
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import load_checkpoint
+    from mmpretrain.registry import MODELS
+
+    import ps_net  # noqa: F401  registers the components and the trusted checkpoint loader
+
+    cfg = Config.fromfile(config)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        cfg.model.landmark_checkpoint = None
+        model = MODELS.build(cfg.model)
+        load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+    return cfg, model.eval()
+
+
+def build_dataset(loader_cfg: dict, **overrides):
+    """The mmpretrain dataset of a config's dataloader entry, with ``overrides`` applied."""
+    from mmengine.registry import DefaultScope
+    from mmpretrain.registry import DATASETS
+
+    ds_cfg = loader_cfg['dataset'].copy()
+    ds_cfg.update(overrides)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return DATASETS.build(ds_cfg)
 
 
 @torch.no_grad()
