@@ -85,7 +85,7 @@ def test_pretrain_validate_test_then_learn_region_weights(root, tmp_path):
     torch.testing.assert_close(torch.tensor(list(res['learned_weights'].values())).double(),
                                after.double(), atol=1e-4, rtol=0)
     assert sum(r['num_queries'] for r in res['per_category'].values()) <= n_queries
-    assert all(abs(sum(w) - 1) < 1e-6 for w in res['oracle_weights'].values())
+    assert all(abs(sum(w) - 1) < 1e-5 for w in res['oracle_weights'].values())
 
     # the demo's top-hits picture from the same checkpoint: best first, statuses from the GT
     hits = load_tool('tools/run_demo.py').draw_query_hits(

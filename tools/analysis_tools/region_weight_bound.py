@@ -91,9 +91,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             regions=regions, mAP=dict(uniform=out['uniform_mAP'], learned=out['start_mAP'],
                                       oracle=out['mAP']),
             per_category={names[c]: row for c, row in out['per_category'].items()},
-            oracle_weights={names[c]: out['weights'][c].round(4).tolist()
+            oracle_weights={names[c]: out['weights'][c].tolist()
                             for c in range(len(names))},
-            learned_weights={names[c]: learned[c].round(4).tolist() for c in range(len(names))},
+            learned_weights={names[c]: learned[c].tolist() for c in range(len(names))},
             confusers=dict(confusers.most_common()))
         atomic_write(args.out, json.dumps(result, indent=2) + '\n', overwrite=True)
     return 0
