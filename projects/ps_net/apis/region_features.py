@@ -1,6 +1,8 @@
 """Region features of a whole data set with a trained ``PSNetRetriever`` (no Runner).
 
-Used by the demo's top-hits picture; the same flat vectors as the retriever's prototype
+Used by the demo's top-hits picture and the analysis tools (``tools/analysis_tools/``), which
+load a trained retriever with :func:`load_retriever` and a config's split with
+:func:`build_dataset`; the same flat vectors as the retriever's prototype
 (``[f_1..f_5, valid, category]``), plus what a picture or an index needs: the region boxes in
 the model's input crop, the validity and fallback flags, and the crops themselves.
 """
@@ -26,9 +28,7 @@ def load_retriever(config: str, checkpoint: str) -> Tuple[object, torch.nn.Modul
     from mmengine.runner import load_checkpoint
     from mmpretrain.registry import MODELS
 
-    import ps_net  # noqa: F401  registers the components and the trusted checkpoint loader
-
-    cfg = Config.fromfile(config)
+    cfg = Config.fromfile(config)  # ps_net (this package) is imported: components registered
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         cfg.model.landmark_checkpoint = None
         model = MODELS.build(cfg.model)
