@@ -50,25 +50,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         load_retriever
     from ps_net.datasets.category_map import PSNET_CATEGORIES
     from ps_net.evaluation.functional import rank_confusers, region_weight_bound, weight_grid
-    from ps_net.models.retrievers.similarity import region_similarity
     from ps_net.utils import atomic_write
 
     cfg, model = load_retriever(args.config, args.checkpoint)
     queries, gallery = build_dataset(cfg.test_dataloader), build_dataset(cfg.test_gallery)
-    q_feats, q_valid, q_cat = model.split_flat(torch.as_tensor(
-        extract_region_features(model, queries)['flat']))
-    g_feats, g_valid, _ = model.split_flat(torch.as_tensor(
-        extract_region_features(model, gallery)['flat']))
+    q_flat = torch.as_tensor(extract_region_features(model, queries)['flat'])
+    g_flat = torch.as_tensor(extract_region_features(model, gallery)['flat'])
+    q_feats, q_valid, q_cat = model.split_flat(q_flat)
+    g_feats, g_valid, _ = model.split_flat(g_flat)
     q_infos = [queries.get_data_info(i) for i in range(len(queries))]
     g_infos = [gallery.get_data_info(i) for i in range(len(gallery))]
     positives = [i.get('gt_label', []) for i in q_infos]
     ignored = [i.get('gt_ignored', []) for i in q_infos]
     learned = model.region_weights.detach().double().numpy()
+    grid = weight_grid(args.levels, q_feats.shape[1])
     out = region_weight_bound(q_feats, q_valid, q_cat.tolist(), g_feats, g_valid, positives,
-                              ignored, len(learned), weight_grid(args.levels, q_feats.shape[1]),
-                              start=learned)
-    scores = region_similarity(q_feats, q_valid, g_feats, g_valid,
-                               torch.as_tensor(learned).float()[q_cat]).numpy()
+                              ignored, len(learned), grid, start=learned)
+    with torch.no_grad():
+        scores = model.scores(q_flat, g_flat).numpy()  # eq. 1, the checkpoint's weights
     confusers = rank_confusers(scores, positives, ignored, [i['design_id'] for i in q_infos],
                                [i['design_id'] for i in g_infos],
                                [i['relation'] for i in g_infos])
@@ -87,7 +86,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.out:
         result = dict(
             config=args.config, checkpoint=args.checkpoint, levels=args.levels,
-            grid_size=len(weight_grid(args.levels, q_feats.shape[1])),
+            grid_size=len(grid),
             regions=regions, mAP=dict(uniform=out['uniform_mAP'], learned=out['start_mAP'],
                                       oracle=out['mAP']),
             per_category={names[c]: row for c, row in out['per_category'].items()},
