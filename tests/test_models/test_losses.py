@@ -391,3 +391,25 @@ def test_coordinate_ascent_validates():
         coordinate_ascent_step(lambda x: 0.0, torch.tensor([0.01, 0.2475, 0.2475, 0.2475,
                                                             0.2475], dtype=torch.float64), 0.1,
                                floor=0.05)
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_coordinate_ascent_on_fixed_triplets_ends_at_a_vertex(seed):
+    """With every region valid, eq. 6 is linear in lambda: L_pla = sum_r lambda_r H_r with
+    H_r = sum_n alpha_n max(D_r(I, I+) - D_r(I, I-) + m, 0). On the floored simplex its minimum
+    gives every region the floor but the one of smallest H_r, so coordinate ascent on one fixed
+    set of triplets heads for that vertex (what a large weight-learning batch shows)."""
+    gen = torch.Generator().manual_seed(seed)
+    d_ap = torch.rand(40, 5, generator=gen, dtype=torch.float64)
+    d_an = torch.rand(40, 5, generator=gen, dtype=torch.float64)
+    w = torch.full((5, ), 0.2, dtype=torch.float64)
+    h = (alpha_tri(d_ap)[:, None] * (d_ap - d_an + 0.2).clamp(min=0)).sum(0)
+    uniform = plagiarism_loss(d_ap, d_an, w).item()
+    torch.testing.assert_close(torch.tensor(uniform, dtype=torch.float64), (h * w).sum())
+    for step in [0.1] * 20 + [0.05] * 20 + [0.01] * 40:
+        w, _ = coordinate_ascent_step(lambda x: plagiarism_loss(d_ap, d_an, x).item(), w, step)
+    best = int(h.argmin())
+    assert int(w.argmax()) == best and w[best] > 0.75
+    others = torch.cat([w[:best], w[best + 1:]])
+    assert (others < 0.06).all()
+    assert plagiarism_loss(d_ap, d_an, w).item() < uniform

@@ -191,3 +191,62 @@ def test_copies_add_region_triplets_and_are_no_identical_positives(model):
             model(torch.rand(6, 3, 128, 128), samples, mode='loss')
     finally:
         model.copy_loss_weight = 0.0
+
+
+def test_hard_negatives_pick_the_closest_other_design(model):
+    from ps_net.models.losses import region_distance_matrix
+    from ps_net.models.retrievers import PSNetRetriever
+    ids = [0, 0, 1, 1, 2, 2]
+    feats = torch.nn.functional.normalize(torch.rand(6, 5, 8), dim=-1)
+    feats[4] = feats[0] + 0.01  # design 2's first image is nearly image 0
+    dist = region_distance_matrix(feats)
+    gen = torch.Generator().manual_seed(0)
+    a, p, n = PSNetRetriever._triplets(ids, gen, distances=dist)
+    assert a == [0, 1, 2, 3, 4, 5] and p == [1, 0, 3, 2, 5, 4]
+    for i, j in zip(a, n):
+        others = [k for k in range(6) if ids[k] != ids[i]]
+        assert ids[j] != ids[i] and dist[i, j] == dist[i, others].min()
+    assert n[0] == 4 and n[4] == 0
+    # copies are never mined as negatives when not eligible
+    eligible = [True, True, True, True, False, True]
+    _, _, n2 = PSNetRetriever._triplets(ids, gen, eligible, dist)
+    assert 4 not in n2
+    with pytest.raises(ValueError, match=r'distances must have shape \(6, 6\)'):
+        PSNetRetriever._triplets(ids, gen, distances=dist[:5])
+
+
+def test_region_distance_matrix_sums_common_regions_only():
+    from ps_net.models.losses import region_distance_matrix
+    f = torch.zeros(3, 2, 2)
+    f[:, 0, 0] = 1
+    f[1, 1, 1] = 1
+    f[0, 1, 0] = 1
+    f[2, 1, 0] = 1
+    f[2, 0] = float('nan')  # a missing region's garbage never reaches the sum
+    valid = torch.tensor([[True, True], [True, True], [False, True]])
+    d = region_distance_matrix(f, valid)
+    assert d[0, 1].item() == pytest.approx(2 ** 0.5)  # region 0 equal, region 1 orthogonal
+    assert d[0, 2].item() == pytest.approx(0.0)  # only region 1 is common, and equal
+    assert d[1, 2].item() == pytest.approx(2 ** 0.5)
+    torch.testing.assert_close(d, d.T)
+    valid2 = torch.tensor([[True, False], [True, True], [False, True]])
+    assert region_distance_matrix(f, valid2)[0, 2].item() == float('inf')  # nothing common
+    with pytest.raises(ValueError, match=r'\(B, R, D\)'):
+        region_distance_matrix(torch.zeros(3, 5))
+
+
+def test_hard_negatives_option_is_checked_and_trains(model):
+    cfg = Config.fromfile(str(CONFIG))
+    cfg.model.update(landmark_checkpoint=None, prototype=torch.zeros(1, 5 * 64 + 6),
+                     hard_negatives='yes')
+    with DefaultScope.overwrite_default_scope('mmpretrain'), \
+            pytest.raises(TypeError, match="hard_negatives must be a bool, got 'yes'"):
+        MODELS.build(cfg.model)
+    model.train()
+    model.hard_negatives = True
+    try:
+        losses = model(torch.rand(4, 3, 128, 128), _samples([0, 0, 1, 1], [1, 1, 2, 2]),
+                       mode='loss')
+    finally:
+        model.hard_negatives = False
+    assert torch.isfinite(losses['loss_region'])

@@ -109,6 +109,25 @@ def test_model_loss_uses_the_ps_net_in_batch_triplets(model, monkeypatch):
     assert not hasattr(PSNetTripletRetriever, '_triplets')
 
 
+def test_hard_negatives_take_the_closest_other_design(model, monkeypatch):
+    """hard_negatives=True: each anchor's negative is its nearest image of another design."""
+    feats = torch.nn.functional.normalize(torch.randn(6, 4, generator=torch.Generator()
+                                                      .manual_seed(2)), dim=-1)
+    monkeypatch.setattr(model, 'extract_feat', lambda inputs: feats)
+    ids = [3, 3, 5, 5, 9, 9]
+    monkeypatch.setattr(model, 'hard_negatives', True)
+    out = model.loss(torch.zeros(6, 3, 8, 8), _samples(ids))
+    dist = euclidean_distance(feats, feats)
+    other = torch.tensor(ids)[:, None] != torch.tensor(ids)[None, :]
+    hardest = dist.masked_fill(~other, float('inf')).min(1).values
+    _, p, _ = PSNetRetriever._triplets(ids, torch.Generator().manual_seed(sum(ids)))
+    d_ap = (feats - feats[p]).norm(dim=-1)
+    torch.testing.assert_close(out['loss_triplet'],
+                               torch.clamp(d_ap - hardest + model.margin, min=0).mean())
+    with pytest.raises(ValueError, match="hard_negatives must be a bool, got 1"):
+        PSNetTripletRetriever(backbone=TINY, prototype=torch.zeros(1, 64), hard_negatives=1)
+
+
 def test_model_loss_trains_the_backbone(model):
     model.train()
     losses = model(torch.rand(4, 3, 128, 128), _samples([0, 0, 1, 1]), mode='loss')

@@ -31,6 +31,15 @@ Coordinate ascent (:func:`coordinate_ascent_step`): for each region r in turn, a
 to its weight, clip at ``floor`` and renormalise the row to sum 1 (:func:`normalise_weights`);
 keep the candidate only if L_pla strictly decreases on the same triplets, else try ``-step``
 the same way, else keep the current weights. An increase (or a tie) is never accepted.
+
+What the optimum looks like. With every region valid, eq. 6 is linear in lambda:
+``L_pla = sum_r lambda_r H_r`` with ``H_r = sum_n alpha_n max(D_r(I, I+) - D_r(I, I-) + m, 0)``
+(eq. 4 applies the hinge per region, before the weights). Its minimum over rows that sum to 1
+with every weight >= ``floor`` is a vertex: the floor for every region but the one with the
+smallest ``H_r``, which gets ``1 - (R - 1) * floor``. Coordinate ascent on one fixed set of
+triplets heads there; the interior weights the paper reports come from the batch-to-batch
+noise of small batches (tested in ``tests/test_models/test_losses.py``; the README shows a
+large-batch run collapsing onto one region).
 """
 import math
 from typing import Callable, List, NamedTuple, Optional, Sequence, Union

@@ -117,6 +117,40 @@ def region_distances(f_a: Tensor, f_b: Tensor) -> Tensor:
     return torch.linalg.vector_norm(f_a - f_b, ord=2, dim=-1)
 
 
+@torch.no_grad()
+def region_distance_matrix(feats: Tensor, valid: Optional[Tensor] = None) -> Tensor:
+    """All pairs' eq. 2 distance ``sum_r D_r(I, J)`` over the regions present on both images.
+
+    Used to mine each anchor's closest negative in a batch; no gradient.
+
+    Args:
+        feats: region features ``(N, R, D)``.
+        valid: None (all present) or an ``(N, R)`` bool mask.
+
+    Returns:
+        ``(N, N)`` distances; a pair without a common region gets ``inf``.
+
+    Example:
+        >>> import torch
+        >>> f = torch.tensor([[[1., 0.], [1., 0.]], [[0., 1.], [1., 0.]]])
+        >>> region_distance_matrix(f)
+        tensor([[0.0000, 1.4142],
+                [1.4142, 0.0000]])
+        >>> region_distance_matrix(f, torch.tensor([[True, True], [False, True]]))
+        tensor([[0., 0.],
+                [0., 0.]])
+    """
+    _check_features('feats', feats)
+    n, r, _ = feats.shape
+    d = torch.cdist(feats.transpose(0, 1).float(), feats.transpose(0, 1).float())  # (R, N, N)
+    mask = combine_valid(valid, (n, r), feats.device)
+    if mask is None:
+        return d.sum(0)
+    both = mask.T[:, :, None] & mask.T[:, None, :]
+    out = torch.where(both, d, torch.zeros_like(d)).sum(0)
+    return out.masked_fill(~both.any(0), float('inf'))
+
+
 def region_triplet_loss(f_a: Tensor, f_p: Tensor, f_n: Tensor, margin: float = 0.2,
                         valid: ValidMask = None,
                         reduction: str = 'mean') -> Tuple[Tensor, Tensor]:

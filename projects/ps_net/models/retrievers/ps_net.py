@@ -39,7 +39,7 @@ from torch import Tensor, nn
 
 from ...datasets.category_map import DF2_SEARCHED, DF2_TO_PSNET, PSNET_CATEGORIES
 from ...datasets.df2_layout import df2_slot_range
-from ..losses import copy_region_triplets, region_triplet_loss
+from ..losses import copy_region_triplets, region_distance_matrix, region_triplet_loss
 from ..losses.copy_triplets import REFERENCE_RELATIONS
 from ..regions import REGIONS, RegionPooling, divide_regions
 from .score_matching import ScoreMatchingMixin
@@ -86,6 +86,9 @@ class PSNetRetriever(ScoreMatchingMixin, ImageToImageRetriever):
         copy_loss_weight: weight of the region triplets from plagiarized copies in the batch
             (:func:`~ps_net.models.losses.copy_region_triplets`; an extension of the paper that
             makes region features local). 0 (default) is the paper's pre-train.
+        hard_negatives: pick each anchor's negative as the batch image of another design
+            closest to it (sum of the valid regions' ``D_r``, no gradient; batch-hard mining,
+            Hermans et al. 2017) instead of a random one. False (default) is the paper's.
         landmark_score_thr: landmark confidence for region division (else template fallback).
         task: ``'plagiarized'`` (eq. 1 on region features) or ``'identical'`` (Fashion Output).
         init_retrieval_from_landmarks: also initialise the retrieval branch (backbone + neck)
@@ -107,7 +110,7 @@ class PSNetRetriever(ScoreMatchingMixin, ImageToImageRetriever):
                  input_size: Tuple[int, int] = (224, 224), feature_stride: int = 8,
                  categories: Sequence[str] = PSNET_CATEGORIES, margin: float = 0.2,
                  fashion_loss_weight: float = 1.0, copy_loss_weight: float = 0.0,
-                 landmark_score_thr: float = 0.3,
+                 hard_negatives: bool = False, landmark_score_thr: float = 0.3,
                  task: str = 'plagiarized', train_network: bool = True,
                  init_retrieval_from_landmarks: bool = False,
                  data_preprocessor: Optional[dict] = None,
@@ -116,6 +119,8 @@ class PSNetRetriever(ScoreMatchingMixin, ImageToImageRetriever):
             raise ValueError(f"task must be 'plagiarized' or 'identical', got {task!r}")
         if not copy_loss_weight >= 0:
             raise ValueError(f'copy_loss_weight must be >= 0, got {copy_loss_weight!r}')
+        if not isinstance(hard_negatives, bool):
+            raise TypeError(f'hard_negatives must be a bool, got {hard_negatives!r}')
         if embed_dim < 1 or roi_size < 1 or feature_stride < 1:
             raise ValueError(f'embed_dim, roi_size and feature_stride must be >= 1, got '
                              f'{embed_dim!r}, {roi_size!r}, {feature_stride!r}')
@@ -136,6 +141,7 @@ class PSNetRetriever(ScoreMatchingMixin, ImageToImageRetriever):
         self.margin = margin
         self.fashion_loss_weight = fashion_loss_weight
         self.copy_loss_weight = float(copy_loss_weight)
+        self.hard_negatives = hard_negatives
         self.landmark_score_thr = landmark_score_thr
         self.task = task
         self.train_network = train_network
@@ -299,13 +305,29 @@ class PSNetRetriever(ScoreMatchingMixin, ImageToImageRetriever):
     # ------------------------------------------------------------------ training
     @staticmethod
     def _triplets(design_ids: Sequence[int], generator: torch.Generator,
-                  eligible: Optional[Sequence[bool]] = None
+                  eligible: Optional[Sequence[bool]] = None,
+                  distances: Optional[Tensor] = None
                   ) -> Tuple[List[int], List[int], List[int]]:
-        """Anchor, positive (same design), random negative (another design) per anchor,
-        among the ``eligible`` images (all by default; the references when a batch also holds
-        plagiarized copies, which are no identical positives)."""
+        """Anchor, positive (same design), negative (another design) per anchor, among the
+        ``eligible`` images (all by default; the references when a batch also holds
+        plagiarized copies, which are no identical positives).
+
+        The negative is random, or with ``distances`` (an ``(N, N)`` matrix) the closest
+        eligible image of another design (batch-hard mining).
+
+        Example:
+            >>> ids, g = [7, 7, 8, 8, 9, 9], torch.Generator().manual_seed(0)
+            >>> d = torch.full((6, 6), 2.0)
+            >>> d[0, 5] = 0.5  # image 5 (design 9) is image 0's closest other design
+            >>> a, p, n = PSNetRetriever._triplets(ids, g, distances=d)
+            >>> a, p, n[0]
+            ([0, 1, 2, 3, 4, 5], [1, 0, 3, 2, 5, 4], 5)
+        """
         ids = np.asarray(design_ids)
         ok = np.ones(len(ids), bool) if eligible is None else np.asarray(eligible, bool)
+        if distances is not None and tuple(distances.shape) != (len(ids), len(ids)):
+            raise ValueError(f'distances must have shape ({len(ids)}, {len(ids)}), got '
+                             f'{tuple(distances.shape)}')
         a, p, n = [], [], []
         for i, d in enumerate(ids):
             if not ok[i]:
@@ -315,15 +337,18 @@ class PSNetRetriever(ScoreMatchingMixin, ImageToImageRetriever):
             if len(pos) and len(neg):
                 a.append(i)
                 p.append(int(pos[torch.randint(len(pos), (1, ), generator=generator)]))
-                n.append(int(neg[torch.randint(len(neg), (1, ), generator=generator)]))
+                if distances is None:
+                    n.append(int(neg[torch.randint(len(neg), (1, ), generator=generator)]))
+                else:
+                    n.append(int(neg[int(distances[i, torch.as_tensor(neg)].argmin())]))
         return a, p, n
 
     def loss(self, inputs: Tensor, data_samples) -> Dict[str, Tensor]:
         """Eq. 2-3 on region features and a triplet loss on the Fashion Output.
 
         Triplets come from the batch (a P x K design sampler gives every anchor a positive):
-        I+ shares the design, I- is a random other design in the batch; only references
-        (``original`` / ``identical``) form these. With ``copy_loss_weight > 0`` the batch's
+        I+ shares the design, I- is a random other design in the batch (the closest one with
+        ``hard_negatives``); only references (``original`` / ``identical``) form these. With ``copy_loss_weight > 0`` the batch's
         plagiarized copies add the kept / changed region triplets of
         :func:`~ps_net.models.losses.copy_region_triplets` (``loss_copy``).
         """
@@ -334,8 +359,10 @@ class PSNetRetriever(ScoreMatchingMixin, ImageToImageRetriever):
         ids = [int(s.get('design_id')) for s in data_samples]
         rel = [s.get('relation', 'original') for s in data_samples]
         gen = torch.Generator().manual_seed(int(sum(ids)) % (2**31))
-        a, p, n = self._triplets(ids, gen, [r in REFERENCE_RELATIONS for r in rel])
         f, valid = info['feats'], info['valid']
+        a, p, n = self._triplets(ids, gen, [r in REFERENCE_RELATIONS for r in rel],
+                                 region_distance_matrix(f, valid) if self.hard_negatives
+                                 else None)
         zero = f.sum() * 0
         losses = dict(loss_region=zero, loss_fashion=zero, active=zero.detach(),
                       fallback=info['fallback'].float().mean().detach())

@@ -36,8 +36,9 @@ loss out; this class uses the standard form on eq. (4) distances::
 with the triplets formed inside the batch from each sample's ``design_id``
 (``PSNetDesignSampler`` gives P designs x K images): for every anchor that has one, a positive is
 another image of its design and the negative a random image of another design in the batch,
-drawn by ``PSNetRetriever._triplets`` with a generator seeded by the batch's design ids (no batch
-hard mining). The share of active triplets (loss > 0) is logged as ``active_triplets``.
+drawn by ``PSNetRetriever._triplets`` with a generator seeded by the batch's design ids; with
+``hard_negatives=True`` the negative is instead the closest image of another design (batch-hard
+mining, off by default as in the paper). The share of active triplets (loss > 0) is logged as ``active_triplets``.
 """
 from numbers import Real
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -187,6 +188,8 @@ class PSNetTripletRetriever(ImageToImageRetriever):
             pooling; None (default) keeps the pooled backbone feature, as in the paper.
         margin (float): The triplet margin, > 0. Defaults to 0.2 (embeddings are unit vectors,
             so distances are in ``[0, 2]``).
+        hard_negatives (bool): Mine each anchor's closest negative in the batch instead of a
+            random one. Defaults to False.
         topk (int): Keep the ``topk`` best gallery indices in ``pred_label`` (-1: all); the
             ``pred_score`` always covers the whole gallery.
         data_preprocessor (dict, optional): As in ``ImageToImageRetriever``
@@ -212,6 +215,7 @@ class PSNetTripletRetriever(ImageToImageRetriever):
                  prototype: Any,
                  embed_dim: Optional[int] = None,
                  margin: float = 0.2,
+                 hard_negatives: bool = False,
                  topk: int = -1,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -222,6 +226,8 @@ class PSNetTripletRetriever(ImageToImageRetriever):
             raise ValueError(f'embed_dim must be None or an int >= 1, got {embed_dim!r}')
         if not _is_real(margin) or not margin > 0:
             raise ValueError(f'margin must be a number > 0, got {margin!r}')
+        if not isinstance(hard_negatives, bool):
+            raise ValueError(f'hard_negatives must be a bool, got {hard_negatives!r}')
         if not isinstance(topk, int) or isinstance(topk, bool) or (topk < 1 and topk != -1):
             raise ValueError(f'topk must be -1 or an int >= 1, got {topk!r}')
         encoder = TripletEmbedding(backbone, embed_dim)
@@ -230,6 +236,7 @@ class PSNetTripletRetriever(ImageToImageRetriever):
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.embed_dim = embed_dim
         self.margin = float(margin)
+        self.hard_negatives = hard_negatives
 
     @staticmethod
     def negative_euclidean(query: Tensor, gallery: Tensor) -> Tensor:
@@ -336,6 +343,7 @@ class PSNetTripletRetriever(ImageToImageRetriever):
             raise ValueError(f'got {inputs.shape[0]} images but {len(ids)} data samples')
         feats = self.extract_feat(inputs)
         generator = torch.Generator().manual_seed(int(sum(ids)) % (2**31))
-        a, p, n = PSNetRetriever._triplets(ids, generator)
+        dist = euclidean_distance(feats, feats).detach() if self.hard_negatives else None
+        a, p, n = PSNetRetriever._triplets(ids, generator, distances=dist)
         loss, active = triplet_loss(feats[a], feats[p], feats[n], self.margin)
         return dict(loss_triplet=loss, active_triplets=active)
