@@ -348,9 +348,9 @@ class PSNetRetriever(ScoreMatchingMixin, ImageToImageRetriever):
 
         Triplets come from the batch (a P x K design sampler gives every anchor a positive):
         I+ shares the design, I- is a random other design in the batch (the closest one with
-        ``hard_negatives``); only references (``original`` / ``identical``) form these. With ``copy_loss_weight > 0`` the batch's
-        plagiarized copies add the kept / changed region triplets of
-        :func:`~ps_net.models.losses.copy_region_triplets` (``loss_copy``).
+        ``hard_negatives``); only references (``original`` / ``identical``) form these. With
+        ``copy_loss_weight > 0`` the batch's plagiarized copies add the kept / changed region
+        triplets of :func:`~ps_net.models.losses.copy_region_triplets` (``loss_copy``).
         """
         if not self.train_network:  # frozen: the region-weight hook learns lambda
             anchor = next(iter(self.embed.parameters()))

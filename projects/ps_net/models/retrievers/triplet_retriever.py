@@ -38,7 +38,8 @@ with the triplets formed inside the batch from each sample's ``design_id``
 another image of its design and the negative a random image of another design in the batch,
 drawn by ``PSNetRetriever._triplets`` with a generator seeded by the batch's design ids; with
 ``hard_negatives=True`` the negative is instead the closest image of another design (batch-hard
-mining, off by default as in the paper). The share of active triplets (loss > 0) is logged as ``active_triplets``.
+mining, off by default as in the paper). The share of active triplets (loss > 0) is logged as
+``active_triplets``.
 """
 from numbers import Real
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
