@@ -215,7 +215,7 @@ def test_hard_negatives_pick_the_closest_other_design(model):
         PSNetRetriever._triplets(ids, gen, distances=dist[:5])
 
 
-def test_region_distance_matrix_sums_common_regions_only():
+def test_region_distance_matrix_averages_common_regions_only():
     from ps_net.models.losses import region_distance_matrix
     f = torch.zeros(3, 2, 2)
     f[:, 0, 0] = 1
@@ -225,9 +225,9 @@ def test_region_distance_matrix_sums_common_regions_only():
     f[2, 0] = float('nan')  # a missing region's garbage never reaches the sum
     valid = torch.tensor([[True, True], [True, True], [False, True]])
     d = region_distance_matrix(f, valid)
-    assert d[0, 1].item() == pytest.approx(2 ** 0.5)  # region 0 equal, region 1 orthogonal
+    assert d[0, 1].item() == pytest.approx(2 ** 0.5 / 2)  # region 0 equal, 1 orthogonal
     assert d[0, 2].item() == pytest.approx(0.0)  # only region 1 is common, and equal
-    assert d[1, 2].item() == pytest.approx(2 ** 0.5)
+    assert d[1, 2].item() == pytest.approx(2 ** 0.5)  # only region 1, orthogonal
     torch.testing.assert_close(d, d.T)
     valid2 = torch.tensor([[True, False], [True, True], [False, True]])
     assert region_distance_matrix(f, valid2)[0, 2].item() == float('inf')  # nothing common

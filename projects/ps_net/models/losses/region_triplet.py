@@ -119,9 +119,12 @@ def region_distances(f_a: Tensor, f_b: Tensor) -> Tensor:
 
 @torch.no_grad()
 def region_distance_matrix(feats: Tensor, valid: Optional[Tensor] = None) -> Tensor:
-    """All pairs' eq. 2 distance ``sum_r D_r(I, J)`` over the regions present on both images.
+    """All pairs' mean eq. 2 distance ``D_r(I, J)`` over the regions present on both images.
 
-    Used to mine each anchor's closest negative in a batch; no gradient.
+    Used to mine each anchor's closest negative in a batch; no gradient. The mean (rather than
+    the sum of eq. 2) keeps a pair with a missing region (a vest against a T-shirt) from
+    looking closer only because fewer distances are added; with every region present it is
+    eq. 2's sum divided by R.
 
     Args:
         feats: region features ``(N, R, D)``.
@@ -134,8 +137,8 @@ def region_distance_matrix(feats: Tensor, valid: Optional[Tensor] = None) -> Ten
         >>> import torch
         >>> f = torch.tensor([[[1., 0.], [1., 0.]], [[0., 1.], [1., 0.]]])
         >>> region_distance_matrix(f)
-        tensor([[0.0000, 1.4142],
-                [1.4142, 0.0000]])
+        tensor([[0.0000, 0.7071],
+                [0.7071, 0.0000]])
         >>> region_distance_matrix(f, torch.tensor([[True, True], [False, True]]))
         tensor([[0., 0.],
                 [0., 0.]])
@@ -145,10 +148,11 @@ def region_distance_matrix(feats: Tensor, valid: Optional[Tensor] = None) -> Ten
     d = torch.cdist(feats.transpose(0, 1).float(), feats.transpose(0, 1).float())  # (R, N, N)
     mask = combine_valid(valid, (n, r), feats.device)
     if mask is None:
-        return d.sum(0)
+        return d.mean(0)
     both = mask.T[:, :, None] & mask.T[:, None, :]
-    out = torch.where(both, d, torch.zeros_like(d)).sum(0)
-    return out.masked_fill(~both.any(0), float('inf'))
+    count = both.sum(0)
+    mean = torch.where(both, d, torch.zeros_like(d)).sum(0) / count.clamp(min=1)
+    return mean.masked_fill(count == 0, float('inf'))
 
 
 def region_triplet_loss(f_a: Tensor, f_p: Tensor, f_n: Tensor, margin: float = 0.2,

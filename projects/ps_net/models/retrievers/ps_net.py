@@ -87,8 +87,9 @@ class PSNetRetriever(ScoreMatchingMixin, ImageToImageRetriever):
             (:func:`~ps_net.models.losses.copy_region_triplets`; an extension of the paper that
             makes region features local). 0 (default) is the paper's pre-train.
         hard_negatives: pick each anchor's negative as the batch image of another design
-            closest to it (sum of the valid regions' ``D_r``, no gradient; batch-hard mining,
-            Hermans et al. 2017) instead of a random one. False (default) is the paper's.
+            closest to it (mean ``D_r`` over the regions both have, no gradient; batch-hard
+            mining, Hermans et al. 2017) instead of a random one. False (default) is the
+            paper's.
         landmark_score_thr: landmark confidence for region division (else template fallback).
         task: ``'plagiarized'`` (eq. 1 on region features) or ``'identical'`` (Fashion Output).
         init_retrieval_from_landmarks: also initialise the retrieval branch (backbone + neck)
