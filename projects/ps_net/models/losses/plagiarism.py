@@ -37,8 +37,8 @@ What the optimum looks like. With every region valid, eq. 6 is linear in lambda:
 (eq. 4 applies the hinge per region, before the weights). Its minimum over rows that sum to 1
 with every weight >= ``floor`` is a vertex: the floor for every region but the one with the
 smallest ``H_r``, which gets ``1 - (R - 1) * floor``. Coordinate ascent on one fixed set of
-triplets heads there; the interior weights the paper reports come from the batch-to-batch
-noise of small batches (tested in ``tests/test_models/test_losses.py``; the README shows a
+triplets heads there, so rows inside the simplex (like the paper's) are what the
+batch-to-batch noise of small batches and a finite schedule leave (tested in ``tests/test_models/test_losses.py``; the README shows a
 large-batch run collapsing onto one region).
 """
 import math

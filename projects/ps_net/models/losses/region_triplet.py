@@ -124,7 +124,7 @@ def region_distance_matrix(feats: Tensor, valid: Optional[Tensor] = None) -> Ten
     Used to mine each anchor's closest negative in a batch; no gradient. The mean (rather than
     the sum of eq. 2) keeps a pair with a missing region (a vest against a T-shirt) from
     looking closer only because fewer distances are added; with every region present it is
-    eq. 2's sum divided by R.
+    ``sum_r D_r(I, J) / R``.
 
     Args:
         feats: region features ``(N, R, D)``.
