@@ -17,7 +17,7 @@ from typing import Optional, Sequence
 
 from ps_net.datasets.category_map import DF2_CATEGORIES
 from ps_net.datasets.deepfashion2 import df2_to_coco, write_coco_json
-from ps_net.utils.cli import parse_checked
+from ps_net.utils.cli import finish_conversion, parse_checked
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -54,22 +54,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return code
 
     coco, problems = df2_to_coco(args.anno_dir, args.image_dir, on_error='skip')
-    for problem in problems:
-        print(f'problem: {problem}')
     per_cat = Counter(ann['category_id'] for ann in coco['annotations'])
     cats = ', '.join(f'{DF2_CATEGORIES[c]} {per_cat[c]}' for c in sorted(per_cat)) or 'none'
     summary = (f'{len(coco["images"])} images, {len(coco["annotations"])} annotations '
                f'({cats}), {len(problems)} problem(s)')
-    if problems and args.strict:
-        print(f'{summary}; --strict: nothing written', file=sys.stderr)
-        return 1
-    try:
-        write_coco_json(coco, args.out, force=args.force)
-    except FileExistsError as err:  # appeared while converting
-        print(f'error: {err}', file=sys.stderr)
-        return 2
-    print(f'{args.out}: {summary}')
-    return 0
+    return finish_conversion(problems, summary,
+                             lambda: write_coco_json(coco, args.out, force=args.force),
+                             args.out, args.strict)
 
 
 if __name__ == '__main__':

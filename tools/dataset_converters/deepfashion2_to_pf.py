@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ps_net.datasets.deepfashion2_pf import df2_to_pf, write_df2_pf
-from ps_net.utils.cli import parse_checked
+from ps_net.utils.cli import finish_conversion, parse_checked
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -67,21 +67,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     data, report = df2_to_pf(args.anno_dir, img_prefix, on_error='skip',
                              dataset_name=args.dataset_name)
-    for problem in report.problems:
-        print(f'problem: {problem}')
     per_cat = Counter(e['category'] for e in data['data_list'])
     cats = ', '.join(f'{c} {per_cat[c]}' for c in data['metainfo']['categories'])
     summary = f'{report.summary()}; per category: {cats}'
-    if report.problems and args.strict:
-        print(f'{summary}; --strict: nothing written', file=sys.stderr)
-        return 1
-    try:
-        write_df2_pf(data, args.out, force=args.force)
-    except FileExistsError as err:  # appeared while converting
-        print(f'error: {err}', file=sys.stderr)
-        return 2
-    print(f'{args.out}: {summary}')
-    return 0
+    return finish_conversion(report.problems, summary,
+                             lambda: write_df2_pf(data, args.out, force=args.force),
+                             args.out, args.strict)
 
 
 if __name__ == '__main__':

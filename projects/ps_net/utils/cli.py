@@ -28,3 +28,34 @@ def parse_checked(parse_args: Callable[[Optional[Sequence[str]]], Any],
         print(f'error: {error}', file=sys.stderr)
         return None, 2
     return args, None
+
+
+def finish_conversion(problems: Sequence[str], summary: str, write: Callable[[], Any],
+                      out: str, strict: bool) -> int:
+    """Report a converter's problems, then write its output unless ``--strict`` forbids it.
+
+    Prints ``problem: <p>`` for each problem. With ``strict`` and any problem nothing is written
+    (exit code 1). Otherwise ``write()`` is called; a ``FileExistsError`` from it (the output
+    appeared while converting) is printed and gives 2; success prints ``<out>: <summary>``
+    and gives 0.
+
+    Example:
+        >>> finish_conversion(['a.json: no items'], '0 images', lambda: None, 'x.json', strict=True)
+        problem: a.json: no items
+        1
+        >>> finish_conversion([], '3 images', lambda: None, 'x.json', strict=True)
+        x.json: 3 images
+        0
+    """
+    for problem in problems:
+        print(f'problem: {problem}')
+    if problems and strict:
+        print(f'{summary}; --strict: nothing written', file=sys.stderr)
+        return 1
+    try:
+        write()
+    except FileExistsError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    print(f'{out}: {summary}')
+    return 0
