@@ -6,7 +6,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import ps_net  # noqa: F401  registers the components and the trusted checkpoint loader
-from ps_net.engine.launch import apply_test_args, setup_cpu_distributed
+from ps_net.engine.launch import apply_test_args, finish_distributed, setup_cpu_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -35,6 +35,7 @@ def main() -> None:
         from mmengine.fileio import dump
         dump({k: float(v) if hasattr(v, '__float__') else v for k, v in metrics.items()},
              args.out)
+    finish_distributed()
 
 
 if __name__ == '__main__':

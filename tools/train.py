@@ -6,7 +6,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import ps_net  # noqa: F401  registers the components and the trusted checkpoint loader
-from ps_net.engine.launch import apply_train_args, setup_cpu_distributed
+from ps_net.engine.launch import (apply_train_args, finish_distributed,
+                                  setup_cpu_distributed)
 
 
 def parse_args() -> argparse.Namespace:
@@ -37,6 +38,7 @@ def main() -> None:
     setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':

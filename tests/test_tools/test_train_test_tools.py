@@ -108,3 +108,15 @@ def test_apply_train_args_validates_early(tiny_config):
     assert Config.fromfile(str(tiny_config)).get('work_dir') is None
     apply_train_args(cfg, 'configs/x/my_cfg.py', work_dir=None)
     assert cfg.work_dir == 'w'  # an explicit work_dir set earlier is kept
+
+
+def test_finish_distributed_tears_down_the_group(tmp_path):
+    import torch.distributed as dist
+    from ps_net.engine.launch import finish_distributed
+    assert not dist.is_initialized()
+    assert finish_distributed() is False  # not distributed: nothing to do
+    dist.init_process_group('gloo', init_method=f'file://{tmp_path / "store"}', rank=0,
+                            world_size=1)
+    assert finish_distributed() is True
+    assert not dist.is_initialized()
+    assert finish_distributed() is False

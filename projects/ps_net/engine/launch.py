@@ -10,7 +10,7 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
 
-__all__ = ['apply_train_args', 'apply_test_args', 'setup_cpu_distributed']
+__all__ = ['apply_train_args', 'apply_test_args', 'setup_cpu_distributed', 'finish_distributed']
 
 
 def _set_work_dir(cfg: Config, config_path: str, work_dir: Optional[str]) -> None:
@@ -100,6 +100,26 @@ def setup_cpu_distributed(cfg: Config) -> bool:
                                      broadcast_buffers=False,
                                      find_unused_parameters=cfg.get('find_unused_parameters',
                                                                     False))
+    return True
+
+
+def finish_distributed() -> bool:
+    """Wait for every rank, then tear the process group down (end of train.py and test.py).
+
+    Without it each rank leaves the group to interpreter finalization, where gloo's worker
+    threads may still hold work objects whose tensors need the GIL; now and then a rank then dies
+    with "terminate called without an active exception" (SIGABRT) after its work is done, and
+    ``torch.distributed.run`` reports the whole job as failed (seen once in CI here; pytorch PR
+    179291 describes the mechanism). Called only after success: on an error the other ranks may
+    be inside a collective, and the barrier would hang them instead of letting the job fail.
+
+    Returns:
+        True if a process group was torn down, False when the run was not distributed.
+    """
+    if not (torch_dist.is_available() and torch_dist.is_initialized()):
+        return False
+    torch_dist.barrier()
+    torch_dist.destroy_process_group()
     return True
 
 
