@@ -42,3 +42,25 @@ def test_training_refuses_another_data_root(tmp_path, capsys):
         demo.main(['--data-root', str(tmp_path / 'nowhere'), '--work-dir', str(tmp_path / 'w'),
                    '--num-designs', '3', '--workers', '1'])
     assert not (tmp_path / 'nowhere').exists()  # refused before any work
+
+
+def test_every_training_stage_is_seeded(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_run_tool(tool, args):
+        calls.append((tool, list(args)))
+        work_dir = args[args.index('--work-dir') + 1]
+        (tmp_path / work_dir).mkdir(parents=True, exist_ok=True)
+
+    monkeypatch.setattr(demo, 'run_tool', fake_run_tool)
+    monkeypatch.chdir(tmp_path)
+    for name, (_, ckpt) in demo.DEMO_SCHEDULES.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / ckpt).write_bytes(b'')
+        assert demo.train(name, 'cfg.py', name, ['a=1'], seed=7) == f'{name}/{ckpt}'
+    assert [tool for tool, _ in calls] == ['train.py'] * len(demo.DEMO_SCHEDULES)
+    for _, args in calls:
+        options = args[args.index('--cfg-options') + 1:]
+        assert options.count('randomness.seed=7') == 1 and options[-1] == 'a=1'
+    with pytest.raises(RuntimeError, match='left no'):
+        demo.train('psnet', 'cfg.py', 'empty', seed=0)
