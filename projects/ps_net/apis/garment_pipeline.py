@@ -23,8 +23,9 @@ from typing import List, Optional, Sequence, Tuple, Union
 import numpy as np
 from mmengine.registry import DefaultScope
 
-from ..datasets.category_map import DF2_CATEGORIES, df2_to_psnet
-from ..datasets.transforms.garment_crop import crop_garment, crop_to_image, image_to_crop  # noqa: F401
+from ..structures import DF2_CATEGORIES, df2_to_psnet
+from ..datasets.transforms.garment_crop import (  # noqa: F401  (re-exported)
+    crop_garment, crop_to_image, image_to_crop)
 
 
 @dataclasses.dataclass
@@ -70,7 +71,8 @@ class GarmentPipeline:
 
     Args:
         det_config, det_checkpoint: mmdet config (13 DeepFashion2 classes) and weights.
-        pose_config, pose_checkpoint: the landmark config (294 slots) and weights.
+        pose_config, pose_checkpoint: the landmark config (294 slots) and weights; a None
+            config gives a detector only (:meth:`detect`, as ``PSNetSearcher`` uses it).
         score_thr: keep detections at or above this score.
         device: torch device.
     """
@@ -86,8 +88,10 @@ class GarmentPipeline:
         with DefaultScope.overwrite_default_scope('mmdet'):
             self.detector = init_detector(det_config, det_checkpoint, device=device)
         self.detector.cfg = adapt_mmdet_pipeline(self.detector.cfg)
-        with DefaultScope.overwrite_default_scope('mmpose'):
-            self.pose = init_model(pose_config, pose_checkpoint, device=device)
+        self.pose = None
+        if pose_config is not None:
+            with DefaultScope.overwrite_default_scope('mmpose'):
+                self.pose = init_model(pose_config, pose_checkpoint, device=device)
         self.score_thr = score_thr
 
     def detect(self, img: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -100,9 +104,15 @@ class GarmentPipeline:
 
     def landmarks(self, img: np.ndarray, boxes: np.ndarray,
                   category_ids: Sequence[int]) -> List[Tuple[np.ndarray, ...]]:
-        """Per box: keypoints, scores and slots of its category, and the crop's center/scale."""
+        """Per box: keypoints, scores and slots of its category, and the crop's center/scale.
+
+        The keypoints are the landmark head's codec decode (``head.decode`` in mmpose's
+        ``predict``, the decode of PS-Net's landmark branch) mapped back to image pixels.
+        """
         from mmpose.apis import inference_topdown
-        from ..datasets.df2_layout import df2_slot_range
+        from ..structures.df2_layout import df2_slot_range
+        if self.pose is None:
+            raise RuntimeError('this GarmentPipeline has no landmark model (pose_config=None)')
         with DefaultScope.overwrite_default_scope('mmpose'):
             samples = inference_topdown(self.pose, img, np.asarray(boxes, np.float32))
         out = []
