@@ -9,6 +9,10 @@ writes ``OUT/images/{train,val,test}/*.jpg`` and ``OUT/annotations/{pf,coco}_{tr
 whatever ``--out`` is. Real fabric and print crops come from ``--texture-dir`` (default:
 ``$PSNET_SHARED_DATA/clothing-small`` when present); ``--texture-dir none`` uses procedural
 textures only.
+
+The set is built in a hidden sibling of ``--out`` and swapped in when complete, so a run killed
+at any moment leaves ``--out`` as it was; its pool workers die with it. A folder that is not
+empty is only replaced with ``--force``.
 """
 import argparse
 import json
@@ -32,7 +36,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--texture-dir', default='auto',
                         help="garment photos for real textures; 'auto' (default) or 'none'")
     parser.add_argument('--force', action='store_true',
-                        help='replace the annotation files of an earlier run in --out')
+                        help='replace the set of an earlier run in --out (the whole folder, '
+                        'which may hold nothing else)')
     return parser.parse_args(argv)
 
 

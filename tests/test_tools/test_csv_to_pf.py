@@ -160,3 +160,31 @@ def test_missing_input(tmp_path, capsys):
     assert csv_tool.main([str(tmp_path / 'nope.csv'), str(tmp_path / 'out.json')]) == 1
     assert 'nope.csv' in capsys.readouterr().err
     assert not (tmp_path / 'out.json').exists()
+
+
+def test_missing_output_folder_is_named_before_any_work(tmp_path, monkeypatch):
+    in_csv = _write_csv(tmp_path / 'in.csv', ['a.jpg,query,1,original,dress,'])
+    out = tmp_path / 'no' / 'such' / 'out.json'
+
+    def fail(*args, **kwargs):
+        raise AssertionError('the CSV was converted before the output folder was checked')
+
+    monkeypatch.setattr(csv_tool, 'csv_to_pf', fail)
+    assert csv_tool.main([in_csv, str(out)]) == 1
+    proc = _run(in_csv, out)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (f'error: OUT.json {out}: folder {out.parent} does not exist '
+                                   f'(create it first)')
+    assert 'in.csv' not in proc.stderr and '.tmp' not in proc.stderr
+    (tmp_path / 'a_folder').mkdir()
+    assert csv_tool.main([in_csv, str(tmp_path / 'a_folder')]) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['a_folder', 'in.csv']
+
+
+def test_csv_without_rows_writes_nothing(tmp_path, capsys):
+    in_csv = _write_csv(tmp_path / 'in.csv', [])
+    out = tmp_path / 'out.json'
+    assert csv_tool.main([in_csv, str(out)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f'{in_csv}: no data row after the header; nothing written')
+    assert not out.exists()

@@ -8,7 +8,9 @@ Writes ``ccp_train.json`` (photos 1-560) and/or ``ccp_val.json`` (561-700) into 
 ``file_name`` values are ``photos/NNNN.jpg``, relative to ``--ccp-root``. See
 :mod:`ps_net.datasets.ccp` for the rules and :mod:`ps_net.datasets.category_map` for the
 CCP-to-DeepFashion2 table. Prints the box count per category and split, and every problem (a
-bad label map or photo is named and left out; the others are converted). Bad arguments (a
+bad label map or photo is named and left out; the others are converted, and the last line
+counts the photos left out). A split that converts no photo writes nothing (no split at all)
+and exits with status 1. Bad arguments (a
 missing ``--ccp-root`` or ``label_list.mat``, an output file that exists without ``--force``)
 exit with status 2 and write nothing.
 """
@@ -18,10 +20,10 @@ import sys
 from collections import Counter
 from typing import List, Optional, Sequence
 
-from ps_net.datasets.category_map import DF2_CATEGORIES
+from ps_net.structures import DF2_CATEGORIES
 from ps_net.datasets.ccp import CCP_SPLITS, CCPFormatError, ccp_to_coco
 from ps_net.datasets.deepfashion2 import write_coco_json
-from ps_net.utils.cli import parse_checked
+from ps_net.utils.cli import dropped_line, parse_checked
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -65,7 +67,8 @@ def _argument_error(args: argparse.Namespace) -> Optional[str]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Convert; return 0 when written, 2 on bad arguments or existing output files."""
+    """Convert; return 0 when written, 1 when a split converts no photo, 2 on bad arguments or
+    existing output files."""
     args, code = parse_checked(parse_args, _argument_error, argv)
     if args is None:
         return code
@@ -78,10 +81,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f'error: {err}', file=sys.stderr)
             return 2
 
-    os.makedirs(args.out_dir, exist_ok=True)
     for split, (coco, problems) in results.items():
         for problem in problems:
             print(f'problem ({split}): {problem}')
+    sys.stdout.flush()
+    for split, (coco, problems) in results.items():
+        if not coco['images']:
+            print(f'error: nothing converted: all {len(CCP_SPLITS[split])} photos of split '
+                  f'{split} were rejected (see the problem lines above); nothing written',
+                  file=sys.stderr)
+            return 1
+
+    os.makedirs(args.out_dir, exist_ok=True)
+    for split, (coco, problems) in results.items():
         path = _out_path(args.out_dir, split)
         try:
             write_coco_json(coco, path, force=args.force)
@@ -93,6 +105,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               f'{len(problems)} problem(s)')
         for cid in sorted(DF2_CATEGORIES):
             print(f'  {cid:2d} {DF2_CATEGORIES[cid]:<22s} {per_cat[cid]}')
+    dropped = sum(len(problems) for _, problems in results.values())
+    if dropped:
+        print(dropped_line(dropped, sum(len(CCP_SPLITS[s]) for s in results), 'photo'))
     return 0
 
 

@@ -7,7 +7,8 @@ The CSV has a header row with exactly the columns ``img_path,split,design_id,rel
 modified_regions``; ``modified_regions`` lists region names separated by ``;`` or ``|`` (empty
 for none). The result is checked with :func:`ps_net.datasets.pf_format.validate_pf` before
 anything is written; every problem is reported with the CSV line number and column. The output is
-written atomically and an existing OUT is never replaced without ``--force``.
+written atomically and an existing OUT is never replaced without ``--force``. OUT's folder is
+checked before the CSV is read; a CSV without data rows writes nothing (exit status 1).
 """
 import argparse
 import csv
@@ -16,8 +17,8 @@ import re
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ps_net.datasets.pf_format import (PF_CATEGORIES, PF_FORMAT_VERSION, PF_REGIONS,
-                                       PFFormatError, dump_pf, iter_pf_issues)
+from ps_net.structures import PSNET_CATEGORIES, REGIONS
+from ps_net.datasets.pf_format import PF_FORMAT_VERSION, PFFormatError, dump_pf, iter_pf_issues
 
 CSV_COLUMNS = ('img_path', 'split', 'design_id', 'relation', 'category', 'modified_regions')
 
@@ -136,8 +137,8 @@ def _split_names(values: Sequence[str]) -> List[str]:
 
 
 def build_pf(entries: Sequence[dict], *, dataset_name: str,
-             categories: Sequence[str] = PF_CATEGORIES,
-             regions: Sequence[str] = PF_REGIONS) -> dict:
+             categories: Sequence[str] = PSNET_CATEGORIES,
+             regions: Sequence[str] = REGIONS) -> dict:
     """Wrap entries into a PF dict (metainfo in the spec's key order); no checking."""
     clean = [{k: v for k, v in e.items() if k in CSV_COLUMNS} for e in entries]
     return dict(
@@ -147,8 +148,8 @@ def build_pf(entries: Sequence[dict], *, dataset_name: str,
 
 
 def csv_to_pf(csv_path: str, *, dataset_name: Optional[str] = None,
-              categories: Sequence[str] = PF_CATEGORIES,
-              regions: Sequence[str] = PF_REGIONS) -> dict:
+              categories: Sequence[str] = PSNET_CATEGORIES,
+              regions: Sequence[str] = REGIONS) -> dict:
     """Convert a CSV into a checked Plagiarized Fashion dict.
 
     Args:
@@ -197,18 +198,32 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('csv', metavar='IN.csv', help='input CSV with a header row')
     parser.add_argument('out', metavar='OUT.json', help='output PF file')
     parser.add_argument('--dataset-name', help='metainfo.dataset_name (default: the CSV stem)')
-    parser.add_argument('--categories', nargs='+', default=list(PF_CATEGORIES),
+    parser.add_argument('--categories', nargs='+', default=list(PSNET_CATEGORIES),
                         help='category names (space- or comma-separated; default: '
-                        f'{" ".join(PF_CATEGORIES)})')
-    parser.add_argument('--regions', nargs='+', default=list(PF_REGIONS),
-                        help=f'region names (default: {" ".join(PF_REGIONS)})')
+                        f'{" ".join(PSNET_CATEGORIES)})')
+    parser.add_argument('--regions', nargs='+', default=list(REGIONS),
+                        help=f'region names (default: {" ".join(REGIONS)})')
     parser.add_argument('--force', action='store_true', help='overwrite an existing OUT')
     return parser.parse_args(argv)
+
+
+def _output_error(out: str) -> Optional[str]:
+    """The problem with the output path (a folder, or in a missing folder), or None."""
+    if os.path.isdir(out):
+        return f'OUT.json {out} is a folder'
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        return f'OUT.json {out}: folder {folder} does not exist (create it first)'
+    return None
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Convert; return 0 on success, 1 on invalid input or a refused overwrite."""
     args = parse_args(argv)
+    error = _output_error(args.out)
+    if error:
+        print(f'error: {error}', file=sys.stderr)
+        return 1
     if os.path.lexists(args.out) and not args.force:
         print(f'{args.out} exists; refusing to overwrite it (pass --force)', file=sys.stderr)
         return 1
@@ -216,7 +231,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         data = csv_to_pf(args.csv, dataset_name=args.dataset_name,
                          categories=_split_names(args.categories),
                          regions=_split_names(args.regions))
-        dump_pf(data, args.out, overwrite=args.force)
     except PFFormatError as err:
         for problem in err.problems:
             print(problem, file=sys.stderr)
@@ -224,6 +238,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         print(f'{args.csv}: {err}', file=sys.stderr)
+        return 1
+    if not data['data_list']:
+        print(f'{args.csv}: no data row after the header; nothing written', file=sys.stderr)
+        return 1
+    try:
+        dump_pf(data, args.out, overwrite=args.force)
+    except OSError as err:  # FileExistsError: OUT appeared while converting
+        print(f'error: OUT.json {args.out}: {err.strerror or err}; nothing written',
+              file=sys.stderr)
         return 1
     n_query = sum(e['split'] == 'query' for e in data['data_list'])
     print(f'wrote {args.out}: {len(data["data_list"])} entries ({n_query} query, '

@@ -6,7 +6,8 @@
 The layout is the official ``deepfashion2_to_coco.py`` one (294 keypoint slots, 13 categories,
 ``pair_id`` and ``style`` kept); see :mod:`ps_net.datasets.deepfashion2`. A malformed annotation
 file, or one whose image is missing or unreadable, is listed (file and field) and left out; the
-others are converted. With ``--strict`` any problem writes nothing and exits with status 1.
+others are converted, and the last line counts the files left out. When no file converts, or
+with ``--strict`` and any problem, nothing is written and the exit status is 1.
 Bad arguments (a missing folder, an existing ``--out`` without ``--force``) exit with status 2.
 """
 import argparse
@@ -15,7 +16,7 @@ import sys
 from collections import Counter
 from typing import Optional, Sequence
 
-from ps_net.datasets.category_map import DF2_CATEGORIES
+from ps_net.structures import DF2_CATEGORIES
 from ps_net.datasets.deepfashion2 import df2_to_coco, write_coco_json
 from ps_net.utils.cli import finish_conversion, parse_checked
 
@@ -48,7 +49,8 @@ def _argument_error(args: argparse.Namespace) -> Optional[str]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Convert; return 0 when written, 1 on problems with ``--strict``, 2 on bad arguments."""
+    """Convert; return 0 when written, 1 when nothing converts or on problems with
+    ``--strict``, 2 on bad arguments."""
     args, code = parse_checked(parse_args, _argument_error, argv)
     if args is None:
         return code
@@ -60,7 +62,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                f'({cats}), {len(problems)} problem(s)')
     return finish_conversion(problems, summary,
                              lambda: write_coco_json(coco, args.out, force=args.force),
-                             args.out, args.strict)
+                             args.out, args.strict, converted=len(coco['images']),
+                             inputs=len(coco['images']) + len(problems),
+                             unit='annotation file')
 
 
 if __name__ == '__main__':

@@ -11,8 +11,10 @@ relative to the DeepFashion2 root (default prefix: ``<split folder>/image``, e.g
 ``train/image`` for ``--anno-dir data/deepfashion2/train/annos``), so the file is read with
 ``data_root='data/deepfashion2'``.
 
-A malformed annotation file is listed (file and field) and left out; the others are converted.
-With ``--strict`` any problem writes nothing and exits with status 1. Bad arguments (a missing
+A malformed annotation file is listed (file and field) and left out; the others are converted,
+and the last line counts the files left out. When no entry results (every file rejected, or
+no searchable item), or with ``--strict`` and any problem, nothing is written and the exit
+status is 1. Bad arguments (a missing
 folder, an existing ``--out`` without ``--force``) exit with status 2. The output is checked
 against the format and written atomically.
 """
@@ -57,7 +59,8 @@ def _argument_error(args: argparse.Namespace) -> Optional[str]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Convert; return 0 when written, 1 on problems with ``--strict``, 2 on bad arguments."""
+    """Convert; return 0 when written, 1 when nothing converts or on problems with
+    ``--strict``, 2 on bad arguments."""
     args, code = parse_checked(parse_args, _argument_error, argv)
     if args is None:
         return code
@@ -72,7 +75,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     summary = f'{report.summary()}; per category: {cats}'
     return finish_conversion(report.problems, summary,
                              lambda: write_df2_pf(data, args.out, force=args.force),
-                             args.out, args.strict)
+                             args.out, args.strict, converted=report.entries,
+                             inputs=report.files + len(report.problems),
+                             unit='annotation file')
 
 
 if __name__ == '__main__':

@@ -12,18 +12,23 @@ turns these into one COCO keypoint file:
 * an annotation per item, ids counting from 1 over the whole set, with the box converted from
   ``[x1, y1, x2, y2]`` to ``[x, y, w, h]`` and ``area = w * h`` (the box area, not the polygon
   area), the item's landmarks placed in its category's block of the shared 294-slot keypoint
-  vector (zeros elsewhere, see :mod:`ps_net.datasets.df2_layout`), ``num_keypoints`` = the
+  vector (zeros elsewhere, see :mod:`ps_net.structures.df2_layout`), ``num_keypoints`` = the
   number of the item's landmarks with visibility > 0, the polygons as ``segmentation``,
   ``iscrowd = 0`` and the image's ``pair_id`` and the item's ``style`` kept;
 * 13 categories, supercategory ``'clothes'``, keypoint names ``'1'`` .. ``'294'``, no skeleton.
 
 We follow all of the above (the image entries carry the same keys and the annotations the same
-values), and differ in three ways: the files are the sorted ``*.json`` of a folder rather than
-``1..N``; every field is checked first and a malformed file is reported with its name and the
-field (:class:`DF2FormatError`) instead of crashing mid-run, or skipped with ``on_error='skip'``;
-and each annotation also keeps the image's ``source`` and the item's ``scale``, ``occlusion``,
-``zoom_in`` and ``viewpoint``. Landmark values are copied as given (the official script writes
-floats; JSON consumers see the same numbers).
+values; the category is the item's ``category_id``, its ``category_name`` may be spelt as in
+the raw files, ``'short sleeve top'``, or COCO-style, ``'short_sleeved_shirt'``), and differ
+in four ways: the files are the sorted ``*.json`` of a folder rather than ``1..N``; every field
+is checked first and a malformed file is reported with its name and the field
+(:class:`DF2FormatError`) instead of crashing mid-run, or skipped with ``on_error='skip'``
+(the ids of the later annotations then count on without it); a file's annotations are numbered
+by item number (``item1``, ``item2``, ...), where the official script follows the file's key
+order; and each annotation also keeps the image's ``source`` and the item's ``scale``,
+``occlusion``, ``zoom_in`` and ``viewpoint``. Landmark values are copied as given (the official
+script writes floats; JSON consumers see the same numbers). ``docs/deepfashion2.md`` says how
+to match ids against the official files.
 """
 import json
 import math
@@ -32,9 +37,8 @@ import re
 from pathlib import Path
 from typing import Any, Dict, List, Tuple, Union
 
+from ..structures import DF2_CATEGORIES, DF2_NUM_KEYPOINTS, DF2_NUM_SLOTS, df2_slot_range
 from ..utils import atomic_write
-from .category_map import DF2_CATEGORIES
-from .df2_layout import DF2_NUM_KEYPOINTS, DF2_NUM_SLOTS, df2_slot_range
 from .format_error import DataFormatError
 
 PathLike = Union[str, os.PathLike]
@@ -46,6 +50,15 @@ DF2_SOURCES = ('user', 'shop')
 #: The fields every item of a raw annotation file must have.
 DF2_ITEM_FIELDS = ('category_id', 'category_name', 'style', 'bounding_box', 'landmarks',
                    'segmentation', 'scale', 'occlusion', 'zoom_in', 'viewpoint')
+
+#: ``category_name`` as DeepFashion2's raw per-image files spell it. The reader keys on
+#: ``category_id`` (as the official conversion does) and accepts this name or the COCO-style one
+#: of :data:`~ps_net.structures.DF2_CATEGORIES` (``'short_sleeved_shirt'`` ...).
+DF2_RAW_CATEGORY_NAMES = {
+    1: 'short sleeve top', 2: 'long sleeve top', 3: 'short sleeve outwear',
+    4: 'long sleeve outwear', 5: 'vest', 6: 'sling', 7: 'shorts', 8: 'trousers', 9: 'skirt',
+    10: 'short sleeve dress', 11: 'long sleeve dress', 12: 'vest dress', 13: 'sling dress',
+}
 
 #: Item attributes coded 1-3 (scale: small/modest/large; occlusion: slight/medium/heavy;
 #: zoom_in: none/medium/large; viewpoint: not worn/frontal/side or back).
@@ -93,8 +106,9 @@ def _check_item(item: Any, name: str, source: str) -> None:
     cat = item['category_id']
     if not _is_int(cat) or cat not in DF2_CATEGORIES:
         fail('category_id', f'expected an integer 1-13, got {cat!r}')
-    if item['category_name'] != DF2_CATEGORIES[cat]:
-        fail('category_name', f'expected {DF2_CATEGORIES[cat]!r} for category_id {cat}, '
+    names = (DF2_RAW_CATEGORY_NAMES[cat], DF2_CATEGORIES[cat])
+    if item['category_name'] not in names:
+        fail('category_name', f'expected {names[0]!r} or {names[1]!r} for category_id {cat}, '
              f'got {item["category_name"]!r}')
 
     style = item['style']
@@ -197,7 +211,7 @@ def df2_keypoints_294(category_id: int, landmarks: List[Number]) -> List[Number]
 
     Returns:
         list[int | float]: ``3 * 294`` numbers, the landmarks in the category's slot block
-        (:func:`~ps_net.datasets.df2_layout.df2_slot_range`) and 0 everywhere else.
+        (:func:`~ps_net.structures.df2_layout.df2_slot_range`) and 0 everywhere else.
 
     Raises:
         ValueError: If the category id is not 1-13 or the landmarks have the wrong length.

@@ -6,23 +6,29 @@ objects in ``message_hub`` (mmengine#1655), so ``--resume`` fails with an ``Unpi
 
 Instead of monkeypatching ``torch.load`` (which would turn off the safety check for every
 caller in the process), this module re-registers mmengine's checkpoint schemes for local
-files and http(s) URLs with loaders that run the original loader inside
+files and http(s) URLs with loaders that call ``torch.load(..., weights_only=True)`` inside
 ``torch.serialization.safe_globals(TRUSTED_CHECKPOINT_GLOBALS)``: the weights-only unpickler
-stays on and only the classes below are allowed in. The registration covers every mmengine
-path that reads a checkpoint: ``Runner.resume`` (``--resume``), ``load_from`` and
-``init_cfg=dict(type='Pretrained')``, all of which go through ``CheckpointLoader``.
+is on (passed explicitly, so ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` cannot turn it off) and
+only the classes below are allowed in; any other global (a class whose ``__reduce__`` would
+run code) is refused with an ``UnpicklingError``. The registration covers every mmengine path
+that reads a local or http(s) checkpoint: ``Runner.resume`` (``--resume``), ``load_from``
+(``tools/test.py``) and ``init_cfg=dict(type='Pretrained')``, all of which go through
+``CheckpointLoader``. What is trusted: docs/checkpoints.md.
 """
 import contextlib
+import os
+import os.path as osp
 import pickle
-from typing import Any, Callable, Iterator, List
+from typing import Any, Iterator, List
 
 import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
-from mmengine.runner.checkpoint import CheckpointLoader, load_from_http, load_from_local
+from mmengine.dist import get_dist_info
+from mmengine.runner.checkpoint import CheckpointLoader
 
-__all__ = ['TRUSTED_CHECKPOINT_GLOBALS', 'trusted_checkpoint_globals',
-           'register_trusted_checkpoint_loader']
+__all__ = ['TRUSTED_CHECKPOINT_GLOBALS', 'trusted_checkpoint_globals', 'load_from_http_trusted',
+           'load_from_local_trusted', 'register_trusted_checkpoint_loader']
 
 
 def _numpy_globals() -> List[object]:
@@ -75,20 +81,41 @@ def trusted_checkpoint_globals() -> Iterator[None]:
         yield
 
 
-def _trusted(loader: Callable) -> Callable:
-    def load(filename: str, map_location=None, *args, **kwargs):
-        with trusted_checkpoint_globals():
-            return loader(filename, map_location, *args, **kwargs)
+def load_from_local_trusted(filename: str, map_location=None) -> Any:
+    """Load a local checkpoint with the weights-only unpickler and the trusted globals.
 
-    # mmengine logs "Loads checkpoint by {__name__[10:]} backend": keep the load_from_ prefix.
-    load.__name__ = f'{loader.__name__}_trusted'
-    load.__doc__ = (f'{loader.__name__} with mmengine and numpy classes allowed by the '
-                    'weights-only unpickler.')
-    return load
+    mmengine logs ``Loads checkpoint by local_trusted backend``.
+    """
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    with trusted_checkpoint_globals():
+        return torch.load(filename, map_location=map_location, weights_only=True)
+
+
+def load_from_http_trusted(filename: str, map_location=None, model_dir=None,
+                           progress: bool = os.isatty(0)) -> Any:
+    """Download (rank 0 first, as mmengine does) and load an http(s) checkpoint with the
+    weights-only unpickler and the trusted globals."""
+
+    def fetch() -> Any:
+        with trusted_checkpoint_globals():
+            return torch.hub.load_state_dict_from_url(
+                filename, model_dir=model_dir, map_location=map_location, progress=progress,
+                weights_only=True)
+
+    rank, world_size = get_dist_info()
+    if rank == 0:
+        checkpoint = fetch()
+    if world_size > 1:
+        torch.distributed.barrier()
+        if rank > 0:
+            checkpoint = fetch()
+    return checkpoint
 
 
 def register_trusted_checkpoint_loader() -> None:
     """Register the trusted loaders for local paths and http(s) URLs (idempotent)."""
-    CheckpointLoader.register_scheme(prefixes='', loader=_trusted(load_from_local), force=True)
+    CheckpointLoader.register_scheme(prefixes='', loader=load_from_local_trusted, force=True)
     CheckpointLoader.register_scheme(
-        prefixes=('http://', 'https://'), loader=_trusted(load_from_http), force=True)
+        prefixes=('http://', 'https://'), loader=load_from_http_trusted, force=True)

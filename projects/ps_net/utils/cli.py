@@ -31,24 +31,50 @@ def parse_checked(parse_args: Callable[[Optional[Sequence[str]]], Any],
 
 
 def finish_conversion(problems: Sequence[str], summary: str, write: Callable[[], Any],
-                      out: str, strict: bool) -> int:
-    """Report a converter's problems, then write its output unless ``--strict`` forbids it.
+                      out: str, strict: bool, *, converted: int, inputs: int,
+                      unit: str = 'file') -> int:
+    """Report a converter's problems, then write its output unless nothing converted or
+    ``--strict`` forbids it.
 
-    Prints ``problem: <p>`` for each problem. With ``strict`` and any problem nothing is written
-    (exit code 1). Otherwise ``write()`` is called; a ``FileExistsError`` from it (the output
-    appeared while converting) is printed and gives 2; success prints ``<out>: <summary>``
-    and gives 0.
+    Prints ``problem: <p>`` for each problem (an input left out). Then:
+
+    * nothing converted (``converted == 0``): ``error: nothing converted: ...`` on stderr, nothing
+      written, exit code 1;
+    * ``strict`` and any problem: nothing written, exit code 1;
+    * otherwise ``write()`` is called; a ``FileExistsError`` from it (the output appeared while
+      converting) is printed and gives 2; success prints ``<out>: <summary>`` and, when inputs
+      were left out, a last line ``dropped <n> of <inputs> <unit>s ...``, and gives 0.
+
+    Args:
+        problems (Sequence[str]): One line per input left out.
+        summary (str): Counts of what was converted.
+        write (Callable): Writes the output.
+        out (str): The output, for the messages.
+        strict (bool): Write nothing if any input has a problem.
+        converted (int): Records in the output (images, entries); 0 writes nothing.
+        inputs (int): Inputs read (converted or left out).
+        unit (str): What an input is, for the messages. Defaults to ``'file'``.
 
     Example:
-        >>> finish_conversion(['a.json: no items'], '0 images', lambda: None, 'x.json', strict=True)
+        >>> finish_conversion(['a.json: no items'], '0 images', lambda: None, 'x.json',
+        ...                   strict=False, converted=0, inputs=1)
         problem: a.json: no items
         1
-        >>> finish_conversion([], '3 images', lambda: None, 'x.json', strict=True)
+        >>> finish_conversion(['a.json: no items'], '3 images', lambda: None, 'x.json',
+        ...                   strict=False, converted=3, inputs=4)
+        problem: a.json: no items
         x.json: 3 images
+        dropped 1 of 4 files (see the problem lines above)
         0
     """
     for problem in problems:
         print(f'problem: {problem}')
+    sys.stdout.flush()
+    if converted == 0:
+        why = (f'all {inputs} {unit}s were rejected (see the problem lines above)'
+               if problems and len(problems) >= inputs else summary)
+        print(f'error: nothing converted: {why}; {out} not written', file=sys.stderr)
+        return 1
     if problems and strict:
         print(f'{summary}; --strict: nothing written', file=sys.stderr)
         return 1
@@ -58,4 +84,16 @@ def finish_conversion(problems: Sequence[str], summary: str, write: Callable[[],
         print(f'error: {err}', file=sys.stderr)
         return 2
     print(f'{out}: {summary}')
+    if problems:
+        print(dropped_line(len(problems), inputs, unit))
     return 0
+
+
+def dropped_line(dropped: int, inputs: int, unit: str = 'file') -> str:
+    """The last line of a converter that left inputs out.
+
+    Example:
+        >>> dropped_line(2, 9, 'photo')
+        'dropped 2 of 9 photos (see the problem lines above)'
+    """
+    return f'dropped {dropped} of {inputs} {unit}s (see the problem lines above)'

@@ -1,9 +1,9 @@
 """Frozen settings of the synthetic garment generator and their hash.
 
-The defaults are what later issues measure on; they are frozen. Change them only with a note
-in the README saying why, because every synthetic figure in the results tables depends on them.
-:func:`settings_hash` (recorded in the README and in each generated file's ``metainfo``) tells
-two data sets made with different settings apart.
+The defaults are frozen: every synthetic figure in the results tables depends on them, so a
+change needs a note in ``docs/synthetic_data.md`` saying why. :func:`settings_hash` (recorded
+there and in each generated file's ``metainfo``) tells two data sets made with different
+settings apart.
 """
 import dataclasses
 import hashlib

@@ -21,7 +21,7 @@ from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from ..category_map import DF2_SLEEVELESS, df2_to_psnet
+from ...structures import DF2_SLEEVELESS, df2_to_psnet
 from .config import EDIT_KINDS, SyntheticConfig
 from .garments import DRESSES, NECKLINES, SLEEVE_LENGTH, sample_hem, sample_neckline, sample_shape
 from .prints import sample_print, sample_text

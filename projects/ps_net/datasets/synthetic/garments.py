@@ -28,8 +28,8 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
-from ..category_map import DF2_SLEEVELESS
-from ..df2_layout import DF2_CHAIN_COUNTS, DF2_NUM_KEYPOINTS
+from ...structures import DF2_SLEEVELESS
+from ...structures.df2_layout import DF2_CHAIN_COUNTS, DF2_NUM_KEYPOINTS
 
 Point = Tuple[float, float]
 

@@ -6,14 +6,19 @@ modified (see :mod:`.edits`) and re-shot, and ``num_irrelevant`` similar designs
 split into train / val / test by a seeded permutation, so no design crosses splits. The
 :mod:`.writer` turns the records into the Plagiarized Fashion and COCO files.
 """
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from ..category_map import df2_to_psnet
-from ..df2_layout import DF2_NUM_SLOTS, df2_slot_range
+from ...structures import df2_to_psnet
+from ...structures.df2_layout import DF2_NUM_SLOTS, df2_slot_range
 from .config import SyntheticConfig
 from .edits import apply_edits, sample_edit_kinds, sample_irrelevant
 from .render import Design, FlatRender, render_flat, sample_design
@@ -118,6 +123,27 @@ def design_records(task: Tuple) -> List[dict]:
     return records
 
 
+def die_with_parent(parent_pid: int) -> None:
+    """Pool initializer: end this worker as soon as its parent process ends, SIGKILL included.
+
+    On Linux the kernel sends the worker SIGKILL when the parent dies
+    (``prctl(PR_SET_PDEATHSIG)``); elsewhere a daemon thread polls the parent pid every 0.2 s.
+    Without it, the workers of a killed run go on writing images until their task chunk ends.
+    """
+    if sys.platform.startswith('linux'):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    else:
+        def watch() -> None:
+            while os.getppid() == parent_pid:
+                time.sleep(0.2)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent_pid:  # the parent died before the death signal was set
+        os._exit(1)
+
+
 def generate_records(out_dir: str, seed: int, num_designs: int, img_size: int,
                      config: SyntheticConfig, texture_dir: Optional[str],
                      workers: int = 1) -> List[dict]:
@@ -131,10 +157,10 @@ def generate_records(out_dir: str, seed: int, num_designs: int, img_size: int,
         chunks = [design_records(t) for t in tasks]
     else:
         ctx = multiprocessing.get_context('fork' if os.name == 'posix' else 'spawn')
-        with ctx.Pool(workers) as pool:
+        with ctx.Pool(workers, initializer=die_with_parent, initargs=(os.getpid(), )) as pool:
             chunks = pool.map(design_records, tasks, chunksize=max(1, len(tasks) // (8 * workers)))
     return [r for chunk in chunks for r in chunk]
 
 
-__all__ = ['SPLITS', 'generate_records', 'design_records', 'make_copy', 'split_designs',
-           'edit_change', 'photo_bank']
+__all__ = ['SPLITS', 'generate_records', 'design_records', 'die_with_parent', 'make_copy',
+           'split_designs', 'edit_change', 'photo_bank']

@@ -12,11 +12,13 @@ Outputs are byte-identical for the same seed, settings and texture photos, whate
 folder: paths are relative, there are no timestamps, floats are rounded.
 """
 import os
+import shutil
 from typing import Dict, List, Optional
 
-from ..category_map import PSNET_CATEGORIES
 from ..deepfashion2 import df2_coco_categories, write_coco_json
-from ..pf_format import PF_FORMAT_VERSION, PF_REGIONS, dump_pf
+from ...structures import PSNET_CATEGORIES, REGIONS
+from ..pf_format import PF_FORMAT_VERSION, dump_pf
+from ...utils.atomic_io import remove_stale_temps, replace_folder, temp_path
 from .config import SyntheticConfig, settings_hash
 from .generator import SPLITS, generate_records, photo_bank
 
@@ -53,11 +55,16 @@ def generate_synthetic(out_dir: str, seed: int = 0, num_designs: int = 200,
                        overwrite: bool = False) -> Dict[str, object]:
     """Generate a synthetic data set into ``out_dir``.
 
-    Images are written first; the six annotation files last, each atomically, so an
-    interrupted run never leaves a readable but partial annotation file.
+    The set is written into a hidden sibling folder ``.<name>.<pid>.<uuid>.partial`` (images,
+    then the six annotation files) and swapped into place when complete
+    (:func:`~ps_net.utils.atomic_io.replace_folder`), so a run killed at any moment leaves
+    ``out_dir`` as it was (the old set, or no folder); the next run removes the staging folders
+    of killed runs. With ``overwrite`` the whole folder is replaced, so it may hold nothing but
+    a synthetic set (see :func:`check_out_dir`).
 
     Args:
-        out_dir: output folder (created).
+        out_dir: output folder (created; a missing or empty one, or with ``overwrite`` an
+            earlier set).
         seed: the data set's seed.
         num_designs: number of original designs (each gives ``1 + num_identical +
             num_plagiarized + num_irrelevant`` images).
@@ -66,14 +73,15 @@ def generate_synthetic(out_dir: str, seed: int = 0, num_designs: int = 200,
         texture_dir: ``clothing-small``-like folder of garment photos for real fabric and print
             crops, or None for procedural textures only.
         workers: processes to render designs in.
-        overwrite: replace the annotation files of an earlier run in ``out_dir``.
+        overwrite: replace the set of an earlier run in ``out_dir``.
 
     Returns:
         A summary: counts per split, the settings hash, the texture source.
 
     Raises:
         ValueError: for a bad argument (the value is echoed).
-        FileExistsError: if ``out_dir`` already has annotations and ``overwrite`` is False.
+        FileExistsError: if ``out_dir`` is neither missing nor empty and ``overwrite`` is
+            False, or holds more than a synthetic set.
     """
     config = config or SyntheticConfig()
     for name, value, low in (('num_designs', num_designs, 1), ('img_size', img_size, 64),
@@ -82,29 +90,83 @@ def generate_synthetic(out_dir: str, seed: int = 0, num_designs: int = 200,
             raise ValueError(f'{name} must be an int >= {low}, got {value!r}')
     if not isinstance(seed, int) or seed < 0:
         raise ValueError(f'seed must be an int >= 0, got {seed!r}')
-    ann_dir = os.path.join(out_dir, 'annotations')
-    targets = [os.path.join(ann_dir, f'{kind}_{split}.json')
-               for kind in ('pf', 'coco') for split in SPLITS]
-    existing = [t for t in targets if os.path.exists(t)]
-    if existing and not overwrite:
-        raise FileExistsError(f'{existing[0]} exists; pass overwrite=True (--force) to replace '
-                              f'the annotations of {out_dir}')
+    check_out_dir(out_dir, overwrite)
+    out_dir = os.path.abspath(out_dir)
+    parent = os.path.dirname(out_dir)
+    os.makedirs(parent, exist_ok=True)
+    remove_stale_temps(parent)  # staging folders of killed runs
+    staged = temp_path(out_dir, 'partial')
+    os.mkdir(staged)
+    try:
+        summary = _write_set(staged, seed, num_designs, img_size, config, texture_dir, workers)
+        check_out_dir(out_dir, overwrite)  # again: the folder may have changed meanwhile
+        replace_folder(staged, out_dir)
+    finally:
+        if os.path.lexists(staged):
+            shutil.rmtree(staged, ignore_errors=True)
+    return summary
+
+
+def _write_set(out_dir: str, seed: int, num_designs: int, img_size: int,
+               config: SyntheticConfig, texture_dir: Optional[str],
+               workers: int) -> Dict[str, object]:
+    """Render the images and write the six annotation files into the fresh ``out_dir``."""
     bank = photo_bank(texture_dir)
     records = generate_records(out_dir, seed, num_designs, img_size, config, texture_dir,
                                workers)
-    os.makedirs(ann_dir, exist_ok=True)
+    ann_dir = os.path.join(out_dir, 'annotations')
+    os.makedirs(ann_dir)
     info = dict(description='ps_net synthetic garments', seed=seed, img_size=img_size,
                 settings_hash=settings_hash(config), texture_source=bank.source,
                 settings=config.to_dict())
     metainfo = dict(format_version=PF_FORMAT_VERSION, categories=list(PSNET_CATEGORIES),
-                    regions=list(PF_REGIONS), landmark_layout='deepfashion2', **info)
+                    regions=list(REGIONS), landmark_layout='deepfashion2', **info)
     summary: Dict[str, object] = dict(settings_hash=info['settings_hash'],
                                       texture_source=bank.source, images=len(records))
     for split in SPLITS:
         part = [r for r in records if r['data_split'] == split]
-        dump_pf(pf_file(part, split, metainfo), os.path.join(ann_dir, f'pf_{split}.json'),
-                overwrite=overwrite)
-        write_coco_json(coco_file(part, info), os.path.join(ann_dir, f'coco_{split}.json'),
-                        force=overwrite)
+        dump_pf(pf_file(part, split, metainfo), os.path.join(ann_dir, f'pf_{split}.json'))
+        write_coco_json(coco_file(part, info), os.path.join(ann_dir, f'coco_{split}.json'))
         summary[split] = dict(designs=len({r['design_id'] for r in part}), images=len(part))
     return summary
+
+
+def check_out_dir(out_dir: str, overwrite: bool) -> None:
+    """Refuse an ``out_dir`` that a new set must not replace.
+
+    A missing or empty folder is fine. Without ``overwrite`` any other folder is refused (one
+    with annotations, or with images but no annotations); with it, only a folder that holds a
+    synthetic set and nothing else (``images/`` and the six ``annotations/`` files) may be
+    replaced, as the whole folder is.
+
+    Raises:
+        FileExistsError: Naming what is in the way.
+    """
+    if not os.path.lexists(out_dir):
+        return
+    if not os.path.isdir(out_dir) or os.path.islink(out_dir):
+        raise FileExistsError(f'{out_dir} exists and is not a folder')
+    entries = sorted(os.listdir(out_dir))
+    if not entries:
+        return
+    ann_dir = os.path.join(out_dir, 'annotations')
+    names = [f'{kind}_{split}.json' for kind in ('pf', 'coco') for split in SPLITS]
+    existing = [os.path.join(ann_dir, n) for n in names
+                if os.path.exists(os.path.join(ann_dir, n))]
+    if not overwrite:
+        if existing:
+            raise FileExistsError(f'{existing[0]} exists; pass overwrite=True (--force) to '
+                                  f'replace the annotations of {out_dir}')
+        if 'images' in entries:
+            raise FileExistsError(f'{out_dir} holds images but no annotation files (left by an '
+                                  f'interrupted run?); pass overwrite=True (--force) to '
+                                  f'replace it')
+        raise FileExistsError(f'{out_dir} is not empty (it holds {entries[:5]!r}); choose an '
+                              f'empty or new folder')
+    others = [e for e in entries if e not in ('images', 'annotations')]
+    if os.path.isdir(ann_dir):
+        others += [f'annotations/{n}' for n in sorted(os.listdir(ann_dir)) if n not in names]
+    if others:
+        raise FileExistsError(f'{out_dir} holds {sorted(others)!r} besides a synthetic set; '
+                              f'overwrite (--force) replaces the whole folder, so move them '
+                              f'away first')
