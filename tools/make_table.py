@@ -27,7 +27,7 @@ split. The landmark branch (frozen in every PS-Net row) comes from ``--landmark-
 if it is missing it is trained first with the synthetic landmark config (once, shared by the
 seeds). A stage whose output exists is skipped, so an interrupted run continues where it
 stopped. ``--variant copy-triplets`` trains the PS-Net and no-attention networks with the
-region triplets of plagiarized copies added to the pre-train (``*_copy-triplets*.py``; the
+region triplets of plagiarized copies added to the pre-train (``psnet-copy-triplets*.py``; the
 region-weight phase and the test configs are the same). Outputs in ``WORK_DIR``:
 
 * ``table.json``: ``{method: {"overall" | <category>: {"Recall@10", "Recall@20", "Recall@30",
@@ -49,43 +49,51 @@ from typing import Dict, List, Optional, Sequence
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(ROOT, 'tools')
-PSNET = 'configs/ps_net/psnet-hrnet-narrow_synthetic-128'
-LANDMARK_CONFIG = 'configs/landmark/psnet-hrnet-narrow_synthetic-128x128.py'
+LANDMARK_CONFIG = 'configs/landmark/psnet-landmark_hrnet-narrow_20e_synthetic-128.py'
+PSNET = 'configs/ps_net/psnet_hrnet-narrow_20e_synthetic-128.py'
+NOATT = 'configs/ps_net/psnet-no-attention_hrnet-narrow_20e_synthetic-128.py'
+PSNET_WEIGHTS = 'configs/ps_net/psnet-region-weights_hrnet-narrow_4e_synthetic-128.py'
+NOATT_WEIGHTS = 'configs/ps_net/psnet-no-attention-region-weights_hrnet-narrow_4e_synthetic-128.py'
+PCB = 'configs/ps_net/pcb_hrnet-narrow_20e_synthetic-128.py'
+COPY = 'configs/ps_net/psnet-copy-triplets_hrnet-narrow_10e_synthetic-128.py'
+COPY_NOATT = 'configs/ps_net/psnet-copy-triplets-no-attention_hrnet-narrow_10e_synthetic-128.py'
+RESNET50 = 'configs/cbam/triplet_resnet50-narrow_20e_synthetic-128.py'
+SE_RESNET50 = 'configs/cbam/triplet_se-resnet50-narrow_20e_synthetic-128.py'
+CBAM_RESNET50 = 'configs/cbam/triplet_cbam-resnet50-narrow_20e_synthetic-128.py'
 
 #: network -> (config, extra --cfg-options, needs the landmark checkpoint, trained from).
 NETWORKS = {
-    'psnet': (f'{PSNET}.py', [], True, None),
-    'psnet_lr0.5': (f'{PSNET}.py', ['optim_wrapper.optimizer.lr=0.0005'], True, None),
-    'psnet_lr2': (f'{PSNET}.py', ['optim_wrapper.optimizer.lr=0.002'], True, None),
-    'noatt': (f'{PSNET}_no-attention.py', [], True, None),
-    'psnet_weights': (f'{PSNET}_region-weights.py', [], True, 'psnet'),
-    'noatt_weights': (f'{PSNET}_no-attention_region-weights.py', [], True, 'noatt'),
-    'pcb': (f'{PSNET}_pcb.py', [], True, None),  # landmark HRNet initialises its branch
-    'resnet50': ('configs/cbam/resnet50-triplet_synthetic-128.py', [], False, None),
-    'se-resnet50': ('configs/cbam/se-resnet50-triplet_synthetic-128.py', [], False, None),
-    'cbam-resnet50': ('configs/cbam/cbam-resnet50-triplet_synthetic-128.py', [], False, None),
+    'psnet': (PSNET, [], True, None),
+    'psnet_lr0.5': (PSNET, ['optim_wrapper.optimizer.lr=0.0005'], True, None),
+    'psnet_lr2': (PSNET, ['optim_wrapper.optimizer.lr=0.002'], True, None),
+    'noatt': (NOATT, [], True, None),
+    'psnet_weights': (PSNET_WEIGHTS, [], True, 'psnet'),
+    'noatt_weights': (NOATT_WEIGHTS, [], True, 'noatt'),
+    'pcb': (PCB, [], True, None),  # landmark HRNet initialises its branch
+    'resnet50': (RESNET50, [], False, None),
+    'se-resnet50': (SE_RESNET50, [], False, None),
+    'cbam-resnet50': (CBAM_RESNET50, [], False, None),
 }
 #: pre-train variants (``--variant``): network -> the training config that replaces its own.
 #: ``copy-triplets`` adds the region triplets of plagiarized copies to the PS-Net pre-train
-#: (``ps_net.models.losses.copy_triplets``); the rows are tested with the same test configs.
+#: (``ps_net.models.losses.miners``); the rows are tested with the same test configs.
 VARIANTS = {
     'paper': {},
-    'copy-triplets': {
-        'psnet': f'{PSNET}_copy-triplets.py', 'psnet_lr0.5': f'{PSNET}_copy-triplets.py',
-        'psnet_lr2': f'{PSNET}_copy-triplets.py', 'noatt': f'{PSNET}_copy-triplets_no-attention.py'},
+    'copy-triplets': {'psnet': COPY, 'psnet_lr0.5': COPY, 'psnet_lr2': COPY, 'noatt': COPY_NOATT},
 }
 #: method -> (test config, network(s) whose checkpoint it tests).
 ROWS = {
-    'Learned': (f'{PSNET}_region-weights.py', ['psnet_weights']),
-    'Manual': (f'{PSNET}_manual.py', ['psnet']),
-    'NoManipulation': (f'{PSNET}.py', ['psnet']),
-    'Traditional': (f'{PSNET}_no-attention.py', ['noatt']),
-    'NoAttention': (f'{PSNET}_no-attention_region-weights.py', ['noatt_weights']),
-    'PCB': (f'{PSNET}_pcb.py', ['pcb']),
-    'Ensemble': (f'{PSNET}_ensemble.py', ['psnet_lr0.5', 'psnet', 'psnet_lr2']),
-    'ResNet50': ('configs/cbam/resnet50-triplet_synthetic-128.py', ['resnet50']),
-    'SE-ResNet50': ('configs/cbam/se-resnet50-triplet_synthetic-128.py', ['se-resnet50']),
-    'CBAM-ResNet50': ('configs/cbam/cbam-resnet50-triplet_synthetic-128.py', ['cbam-resnet50']),
+    'Learned': (PSNET_WEIGHTS, ['psnet_weights']),
+    'Manual': ('configs/ps_net/psnet-manual-weights_hrnet-narrow_20e_synthetic-128.py', ['psnet']),
+    'NoManipulation': (PSNET, ['psnet']),
+    'Traditional': (NOATT, ['noatt']),
+    'NoAttention': (NOATT_WEIGHTS, ['noatt_weights']),
+    'PCB': (PCB, ['pcb']),
+    'Ensemble': ('configs/ps_net/psnet-ensemble_hrnet-narrow_20e_synthetic-128.py',
+                 ['psnet_lr0.5', 'psnet', 'psnet_lr2']),
+    'ResNet50': (RESNET50, ['resnet50']),
+    'SE-ResNet50': (SE_RESNET50, ['se-resnet50']),
+    'CBAM-ResNet50': (CBAM_RESNET50, ['cbam-resnet50']),
 }
 METRICS = ('Recall@10', 'Recall@20', 'Recall@30', 'mAP')
 CBAM_METRICS = ('P@5', 'P@10', 'P@20', 'mAP@5', 'mAP@10', 'mAP@20')

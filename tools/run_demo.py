@@ -11,13 +11,18 @@ Stages (each timed, all recorded in ``WORK_DIR/summary.json``):
 4. load the COCO keypoint files with mmpose's ``DeepFashion2Dataset``;
 5. draw a contact sheet (``WORK_DIR/synthetic_sheet.png``) of originals, identical re-shots,
    plagiarized copies (modified regions in red) and hard negatives, with landmarks and boxes;
-6. train the landmark branch (``configs/landmark/psnet-hrnet-narrow_synthetic-128x128.py``),
-7. pre-train PS-Net (eq. 2-3, ``configs/ps_net/psnet-hrnet-narrow_synthetic-128.py``) on it,
-8. learn the region weights (eq. 4-6, ``..._region-weights.py``),
+6. train the landmark branch
+   (``configs/landmark/psnet-landmark_hrnet-narrow_20e_synthetic-128.py``),
+7. pre-train PS-Net (eq. 2-3, ``configs/ps_net/psnet_hrnet-narrow_20e_synthetic-128.py``) on it,
+8. learn the region weights (eq. 4-6, ``configs/ps_net/psnet-region-weights_*.py``),
 9. test with the plagiarism metric on the test split: ``WORK_DIR/metrics.json`` (the keys
    ``tools/test.py`` prints: ``plagiarism/mAP``, ``plagiarism/Recall@20``,
-   ``plagiarism/<category>/mAP``...), and
-10. draw one test query's top hits with their regions (``WORK_DIR/top_hits.png``).
+   ``plagiarism/<category>/mAP``...),
+10. draw one test query's top hits with their regions (``WORK_DIR/top_hits.png``), and
+11. the product: index the test gallery with the trained model (``tools/build_index.py``,
+    ``WORK_DIR/search/gallery.psidx``), search that query's photo (``tools/search.py``) and
+    write its reviewer's report (``WORK_DIR/search/report.html`` and ``.png``, the hits in
+    ``results.json``); the report's path is printed.
 
 Stages 6-8 use the short schedules of :data:`DEMO_SCHEDULES` (about 6 minutes on a 2-core
 CPU), each with ``randomness.seed=--train-seed`` (default 0) so that the figures repeat; the
@@ -31,17 +36,19 @@ import time
 from typing import Optional, Sequence
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LANDMARK_CONFIG = 'configs/landmark/psnet-hrnet-narrow_synthetic-128x128.py'
-PSNET_CONFIG = 'configs/ps_net/psnet-hrnet-narrow_synthetic-128.py'
-WEIGHTS_CONFIG = 'configs/ps_net/psnet-hrnet-narrow_synthetic-128_region-weights.py'
+LANDMARK_CONFIG = 'configs/landmark/psnet-landmark_hrnet-narrow_20e_synthetic-128.py'
+PSNET_CONFIG = 'configs/ps_net/psnet_hrnet-narrow_20e_synthetic-128.py'
+WEIGHTS_CONFIG = 'configs/ps_net/psnet-region-weights_hrnet-narrow_4e_synthetic-128.py'
 
 #: Short demo schedules (``--cfg-options`` of tools/train.py) and the checkpoint each leaves.
+#: Hooks and schedulers are named by type (:mod:`ps_net.utils.config_overrides`), not position.
 DEMO_SCHEDULES = {
-    'landmark': (['train_cfg.max_epochs=6', 'param_scheduler.1.end=6',
-                  'param_scheduler.1.milestones=[4,5]'], 'epoch_6.pth'),
-    'psnet': (['train_cfg.max_epochs=12', 'param_scheduler.0.milestones=[8,11]',
+    'landmark': (['train_cfg.max_epochs=6', 'param_scheduler.MultiStepLR.end=6',
+                  'param_scheduler.MultiStepLR.milestones=[4,5]'], 'epoch_6.pth'),
+    'psnet': (['train_cfg.max_epochs=12', 'param_scheduler.MultiStepLR.milestones=[8,11]',
                'default_hooks.checkpoint.interval=12'], 'epoch_12.pth'),
-    'psnet_weights': (['train_cfg.max_epochs=2', 'custom_hooks.1.steps=[(0,0.1),(1,0.05)]'],
+    'psnet_weights': (['train_cfg.max_epochs=2',
+                       'custom_hooks.PSNetRegionWeightHook.steps=[(0,0.1),(1,0.05)]'],
                       'epoch_2.pth'),
 }
 
@@ -116,6 +123,41 @@ def draw_query_hits(config: str, checkpoint: str, query_index: int, out_path: st
     return dict(query=info['img_path'], hits=[(gallery.get_data_info(j)['img_path'],
                                                h['score'], h['status'])
                                               for j, h in zip(order, hits)])
+
+
+def search_query(config: str, checkpoint: str, data_root: str, query_index: int,
+                 out_dir: str, topk: int = 10) -> dict:
+    """Index the test gallery of ``data_root`` with the trained model, search the photo of one
+    test query with it and write the reviewer's report; the paths written."""
+    import importlib.util
+
+    from ps_net.datasets.pf_format import load_pf, pf_split_entries
+
+    def tool_main(name: str, args: Sequence[str]) -> int:
+        spec = importlib.util.spec_from_file_location(f'demo_{name}',
+                                                      os.path.join(REPO, 'tools', f'{name}.py'))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        print(f'[demo] tools/{name}.py ' + ' '.join(args), flush=True)
+        return module.main(list(args))
+
+    pf_test = os.path.join(data_root, 'annotations', 'pf_test.json')
+    queries, _ = pf_split_entries(load_pf(pf_test))
+    if not 0 <= query_index < len(queries):
+        raise ValueError(f'--query must be in [0, {len(queries)}), got {query_index}')
+    os.makedirs(out_dir, exist_ok=True)
+    out = {k: os.path.join(out_dir, name) for k, name in (
+        ('index', 'gallery.psidx'), ('json', 'results.json'), ('report', 'report.html'),
+        ('png', 'report.png'))}
+    out['query'] = os.path.join(data_root, queries[query_index]['img_path'])
+    if tool_main('build_index', [os.path.join(REPO, config), checkpoint, '--gallery', pf_test,
+                                 '--data-root', data_root, '--out', out['index'],
+                                 '--overwrite']) != 0:
+        raise RuntimeError('[demo] tools/build_index.py failed')
+    if tool_main('search', [out['index'], out['query'], '--topk', str(topk), '--json',
+                            out['json'], '--html', out['report'], '--png', out['png']]) != 0:
+        raise RuntimeError(f'[demo] tools/search.py could not search {out["query"]}')
+    return out
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -224,6 +266,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         summary['top_hits'] = draw_query_hits(WEIGHTS_CONFIG, weights, args.query,
                                               os.path.join(wd, 'top_hits.png'))
         stage('top_hits', t)
+        t = time.perf_counter()
+        summary['search'] = search_query(WEIGHTS_CONFIG, weights, args.data_root, args.query,
+                                         os.path.join(wd, 'search'))
+        stage('search', t)
         summary['total_seconds'] = round(sum(summary['stages'].values()), 1)
         print('[demo] test metrics: ' + ', '.join(
             f'{k} {summary["metrics"][k]:.1f}' for k in
@@ -237,6 +283,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f'[demo] metrics: {os.path.join(args.work_dir, "metrics.json")}\n'
               f'[demo] top hits: {os.path.join(args.work_dir, "top_hits.png")}\n'
               f'[demo] stages (s): {summary["stages"]}, total {summary["total_seconds"]} s')
+        print(f'[demo] search report: {summary["search"]["report"]}')
     return 0
 
 

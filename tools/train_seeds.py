@@ -2,7 +2,7 @@
 
 Example::
 
-    python tools/train_seeds.py configs/landmark/psnet-hrnet-narrow_synthetic-128x128.py \\
+    python tools/train_seeds.py configs/landmark/psnet-landmark_hrnet-narrow_20e_synthetic-128.py \\
         --seeds 0 1 2 --work-dir work_dirs/landmark_synthetic
 
 runs ``tools/train.py`` then ``tools/test.py`` (on the config's test split, last checkpoint) per

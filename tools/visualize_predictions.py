@@ -3,10 +3,10 @@
 Example::
 
     python tools/visualize_predictions.py data/synthetic/annotations/coco_test.json \\
-        --det-config configs/detector/faster-rcnn_r18-narrow_fpn_synthetic-128.py \\
+        --det-config configs/detector/faster-rcnn_r18-narrow_fpn_1x_synthetic-128.py \\
         --det-checkpoint work_dirs/det_synthetic/epoch_12.pth \\
-        --pose-config configs/landmark/psnet-hrnet-narrow_synthetic-128x128.py \\
-        --pose-checkpoint work_dirs/landmark_synthetic_seed0/epoch_20.pth \\
+        --pose-config configs/landmark/psnet-landmark_hrnet-narrow_20e_synthetic-128.py \\
+        --pose-checkpoint work_dirs/landmark_synthetic/seed0/epoch_20.pth \\
         --out work_dirs/predictions_synthetic.png
 """
 import argparse

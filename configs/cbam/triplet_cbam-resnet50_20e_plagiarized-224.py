@@ -1,11 +1,14 @@
-# Xuan et al. (CSA 2022), the paper's method at full size: ImageNet ResNet50 + CBAM after the
-# stem and the last stage (the new CBAM blocks start random; the ResNet keys load unchanged),
-# 2048-d pooled feature, L2-normalised, triplet loss, Euclidean ranking (pred_score = -distance),
-# 224 px, on Plagiarized Fashion (../_base_/datasets/plagiarized_fashion.py: the test queries and
-# its gallery; data/plagiarized_fashion/annotations/pf_{train,test}.json). GPU-sized: on a CPU
-# it is only built and run once in the tests. No validation loop (the dataset base has no val
-# split); train, then tools/test.py.
-_base_ = ['mmpretrain::_base_/default_runtime.py', '../_base_/datasets/plagiarized_fashion.py']
+# Xuan et al. (CSA 2022), the paper's method at full size: the triplet ResNet50
+# (../_base_/models/triplet_resnet50.py) from ImageNet weights with CBAM after the stem and the
+# last stage (the new CBAM blocks start random; the ResNet keys load unchanged), 2048-d pooled
+# feature, 224 px, on Plagiarized Fashion (../_base_/datasets/plagiarized_fashion.py: the test
+# queries and its gallery; data/plagiarized_fashion/annotations/pf_{train,test}.json). GPU-sized:
+# on a CPU it is only built and run once in the tests. No validation loop (the dataset base has
+# no val split); train, then tools/test.py.
+_base_ = [
+    'mmpretrain::_base_/default_runtime.py', '../_base_/models/triplet_resnet50.py',
+    '../_base_/datasets/plagiarized_fashion.py', '../_base_/schedules/adam_20e.py'
+]
 custom_imports = dict(imports=['ps_net'], allow_failed_imports=False)
 default_scope = 'mmpretrain'
 
@@ -35,24 +38,17 @@ val_cfg = None
 val_evaluator = None
 
 model = dict(
-    type='PSNetTripletRetriever',
     backbone=dict(
-        type='PSNetAttentionResNet', depth=50, attention='cbam',
+        attention='cbam',
         init_cfg=dict(type='Pretrained',
                       checkpoint='https://download.openmmlab.com/mmclassification/v0/resnet/'
                       'resnet50_8xb32_in1k_20210831-ea4938fc.pth',
                       prefix='backbone')),
-    embed_dim=None,
-    margin=0.2,
-    data_preprocessor={{_base_.data_preprocessor}},
     prototype={{_base_.gallery_dataloader}})
 
 test_evaluator = [dict(type='PSNetPlagiarismMetric'),
                   dict(type='PSNetPrecisionAtK',
                        gallery_ann_file='data/plagiarized_fashion/annotations/pf_test.json')]
 
-train_cfg = dict(by_epoch=True, max_epochs=20)
-test_cfg = dict()
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-4, weight_decay=1e-4))
-param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[14, 18], gamma=0.1)]
+optim_wrapper = dict(optimizer=dict(lr=1e-4))
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=2))

@@ -4,8 +4,9 @@
 #   mkdir -p data/ccp && ln -s "$PWD/../shared/data/ccp/photos" data/ccp/photos
 #   python tools/dataset_converters/ccp_to_coco.py --ccp-root ../shared/data/ccp \
 #       --out-dir data/ccp/annotations
-# and train the synthetic detector first (load_from below: faster-rcnn_r18-narrow_fpn_synthetic-1500d-128.py).
-_base_ = ['./faster-rcnn_r18-narrow_fpn_synthetic-128.py']
+# and train the synthetic detector first (load_from below:
+# faster-rcnn_r18-narrow_fpn_5e_synthetic-1500d-128.py).
+_base_ = ['./faster-rcnn_r18-narrow_fpn_1x_synthetic-128.py']
 
 load_from = 'work_dirs/det_synthetic_1500d/epoch_5.pth'
 

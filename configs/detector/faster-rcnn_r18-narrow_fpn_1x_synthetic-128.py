@@ -1,6 +1,6 @@
 # CPU detector on the embedded synthetic set: the same Faster R-CNN FPN with a narrow ResNet-18
 # (base_channels 32, trained from scratch) at 128 px; COCO files from tools/make_synthetic.py.
-_base_ = ['./faster-rcnn_r50_fpn_1x_df2.py']
+_base_ = ['./faster-rcnn_r50_fpn_1x_df2-1333x800.py']
 
 model = dict(
     backbone=dict(depth=18, base_channels=32, frozen_stages=-1, norm_eval=False,

@@ -1,7 +1,7 @@
 # The synthetic CPU detector on a 2x schedule (24 epochs): the 1x one confuses fine-grained
 # classes (sling vs vest dress, short-sleeved outwear vs shirt) because the from-scratch narrow
 # backbone is under-trained.
-_base_ = ['./faster-rcnn_r18-narrow_fpn_synthetic-128.py']
+_base_ = ['./faster-rcnn_r18-narrow_fpn_1x_synthetic-128.py']
 
 max_epochs = 24
 train_cfg = dict(max_epochs=max_epochs, val_interval=24)

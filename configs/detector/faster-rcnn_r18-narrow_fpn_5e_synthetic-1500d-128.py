@@ -5,8 +5,9 @@
 # (5 x 394 = 1970 iterations of 16 images), on a second synthetic set of 1500 designs drawn with
 # another seed (no design shared with the `make demo` set), then validates and tests on the
 # `make demo` set's val / test splits as the other synthetic detector configs do:
-#   python tools/make_synthetic.py --out data/synthetic_det --seed 1 --num-designs 1500 --img-size 128
-_base_ = ['./faster-rcnn_r18-narrow_fpn_synthetic-128.py']
+#   python tools/make_synthetic.py --out data/synthetic_det --seed 1 --num-designs 1500 \
+#       --img-size 128
+_base_ = ['./faster-rcnn_r18-narrow_fpn_1x_synthetic-128.py']
 
 train_dataloader = dict(
     dataset=dict(data_root='data/synthetic_det/', ann_file='annotations/coco_train.json'))

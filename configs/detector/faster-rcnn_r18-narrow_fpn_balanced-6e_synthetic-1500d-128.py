@@ -11,7 +11,7 @@
 # - every image holds one garment, so 100 RPN proposals and 64 sampled RoIs per image (mmdet:
 #   1000 and 512; the base config 200 and 128) are plenty; the RoI head dominated the CPU time,
 #   and the saving buys 6 epochs (2364 iterations of 16 images) instead of 5 within the budget.
-_base_ = ['./faster-rcnn_r18-narrow_fpn_synthetic-1500d-128.py']
+_base_ = ['./faster-rcnn_r18-narrow_fpn_5e_synthetic-1500d-128.py']
 
 model = dict(
     roi_head=dict(bbox_roi_extractor=dict(

@@ -6,7 +6,7 @@ _base_ = ['mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py']
 custom_imports = dict(imports=['ps_net'], allow_failed_imports=False)
 default_scope = 'mmdet'
 
-# DeepFashion2 category ids 1-13, in id order (ps_net.datasets.category_map.DF2_CATEGORIES)
+# DeepFashion2 category ids 1-13, in id order (ps_net.structures.DF2_CATEGORIES)
 classes = ('short_sleeved_shirt', 'long_sleeved_shirt', 'short_sleeved_outwear',
            'long_sleeved_outwear', 'vest', 'sling', 'shorts', 'trousers', 'skirt',
            'short_sleeved_dress', 'long_sleeved_dress', 'vest_dress', 'sling_dress')

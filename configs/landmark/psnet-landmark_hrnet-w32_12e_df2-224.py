@@ -1,10 +1,11 @@
-# PS-Net landmark branch on DeepFashion2 (all 13 categories, 294 keypoint slots), 224 x 224.
-# mmpose's HRNet-W32 -> PSNetFeatureNeck (F: 28 x 28 x 1024) -> PSNetLandmarkHead (1x1 conv to
-# 128, three stride-2 deconvs 28 -> 224: heatmaps at the input scale, sigma 1 pixel).
-# Paper schedule: lr 0.001, x0.1 at epochs 9 and 12, 12 epochs.
-# Data: python tools/dataset_converters/deepfashion2_to_coco.py --anno-dir data/deepfashion2/train/annos \
-#         --image-dir data/deepfashion2/train/image --out data/deepfashion2/train/deepfashion2_train.json
-_base_ = ['mmpose::_base_/default_runtime.py']
+# PS-Net landmark branch on DeepFashion2 (all 13 categories, 294 keypoint slots), 224 x 224: the
+# model of ../_base_/models/psnet-landmark_hrnet-w32.py, the paper's schedule (lr 0.001, x0.1 at
+# epochs 9 and 12, 12 epochs).
+# Data:
+#   python tools/dataset_converters/deepfashion2_to_coco.py \
+#       --anno-dir data/deepfashion2/train/annos --image-dir data/deepfashion2/train/image \
+#       --out data/deepfashion2/train/deepfashion2_train.json
+_base_ = ['mmpose::_base_/default_runtime.py', '../_base_/models/psnet-landmark_hrnet-w32.py']
 custom_imports = dict(imports=['ps_net'], allow_failed_imports=False)
 default_scope = 'mmpose'
 
@@ -17,35 +18,6 @@ param_scheduler = [
 auto_scale_lr = dict(base_batch_size=64)
 default_hooks = dict(checkpoint=dict(save_best='NE', rule='less'))
 
-codec = dict(type='MSRAHeatmap', input_size=(224, 224), heatmap_size=(224, 224), sigma=1)
-
-hrnet_w32 = dict(
-    stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(4, ),
-                num_channels=(64, )),
-    stage2=dict(num_modules=1, num_branches=2, block='BASIC', num_blocks=(4, 4),
-                num_channels=(32, 64)),
-    stage3=dict(num_modules=4, num_branches=3, block='BASIC', num_blocks=(4, 4, 4),
-                num_channels=(32, 64, 128)),
-    stage4=dict(num_modules=3, num_branches=4, block='BASIC', num_blocks=(4, 4, 4, 4),
-                num_channels=(32, 64, 128, 256), multiscale_output=True))
-
-model = dict(
-    type='TopdownPoseEstimator',
-    data_preprocessor=dict(type='PoseDataPreprocessor', mean=[123.675, 116.28, 103.53],
-                           std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
-    backbone=dict(
-        type='HRNet', in_channels=3, extra=hrnet_w32,
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='https://download.openmmlab.com/mmpose/pretrain_models/'
-                      'hrnet_w32-36af842e.pth')),
-    neck=dict(type='PSNetFeatureNeck', in_channels=(32, 64, 128, 256), out_channels=1024,
-              out_index=1),
-    head=dict(
-        type='PSNetLandmarkHead', in_channels=1024, out_channels=294, reduce_channels=128,
-        deconv_out_channels=(128, 128, 128), deconv_kernel_sizes=(4, 4, 4),
-        loss=dict(type='KeypointMSELoss', use_target_weight=True), decoder=codec),
-    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True))
-
 dataset_type = 'PSNetDeepFashion2Dataset'  # mmpose's, with the two-sided flip table
 data_mode = 'topdown'
 data_root = 'data/deepfashion2/'
@@ -55,14 +27,14 @@ train_pipeline = [
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomBBoxTransform'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
+    dict(type='TopdownAffine', input_size={{_base_.codec.input_size}}),
+    dict(type='GenerateTarget', encoder={{_base_.codec}}),
     dict(type='PackPoseInputs'),
 ]
 val_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='TopdownAffine', input_size={{_base_.codec.input_size}}),
     dict(type='PackPoseInputs'),
 ]
 

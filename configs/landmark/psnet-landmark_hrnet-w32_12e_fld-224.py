@@ -1,6 +1,6 @@
 # PS-Net landmark branch on DeepFashion FLD (8 landmarks, mmpose's DeepFashionDataset 'full'),
 # 224 x 224, with mmpose's standard FLD layout under data/fld/.
-_base_ = ['./psnet-hrnet-w32_df2-224x224.py']
+_base_ = ['./psnet-landmark_hrnet-w32_12e_df2-224.py']
 
 model = dict(head=dict(out_channels=8))
 data_root = 'data/fld/'

@@ -5,7 +5,7 @@ mmpretrain, the CPU-capable DDP wrapper into mmengine) and the trusted checkpoin
 lets mmengine resume and load checkpoints under torch >= 2.6. Configs import it with
 ``custom_imports=dict(imports=['ps_net'], allow_failed_imports=False)``.
 """
-from . import apis, datasets, engine, evaluation, models, utils, visualization  # noqa: F401
+from . import apis, datasets, engine, evaluation, models, structures, utils, visualization  # noqa: F401
 from .version import __version__
 
 __all__ = ['__version__']

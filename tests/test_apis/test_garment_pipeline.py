@@ -8,8 +8,8 @@ import ps_net  # noqa: F401
 from ps_net.apis import GarmentPipeline, crop_garment, crop_to_image, image_to_crop
 
 REPO = Path(__file__).resolve().parents[2]
-DET = str(REPO / 'configs' / 'detector' / 'faster-rcnn_r18-narrow_fpn_synthetic-128.py')
-POSE = str(REPO / 'configs' / 'landmark' / 'psnet-hrnet-narrow_synthetic-128x128.py')
+DET = str(REPO / 'configs' / 'detector' / 'faster-rcnn_r18-narrow_fpn_1x_synthetic-128.py')
+POSE = str(REPO / 'configs' / 'landmark' / 'psnet-landmark_hrnet-narrow_20e_synthetic-128.py')
 
 
 @pytest.mark.parametrize('bbox', [(10, 20, 90, 60), (0, 0, 200, 150), (50.5, 10.2, 70.7, 140.9)])
@@ -85,3 +85,28 @@ def test_prediction_sheet_draws_every_image(pipeline, tmp_path):
         assert sheet.size == (3 * 68, 2 * (64 + 30))
     with pytest.raises(FileExistsError):
         draw_predictions(pipeline, str(coco), out)
+
+
+def test_landmarks_are_the_retrievers_decode_of_the_crop_mapped_back(pipeline):
+    """One decode path: the pipeline's landmarks are PS-Net's landmark-branch decode (the
+    landmark head's codec, ``LandmarkBranch.decode``) of the crop's heatmaps, mapped back to
+    the image through the crop."""
+    import torch
+    from mmpose.structures import PoseDataSample
+
+    from ps_net.models.retrievers.ps_net import LandmarkBranch
+    img = np.random.default_rng(2).integers(0, 255, (150, 200, 3), dtype=np.uint8)
+    box = np.array([[20, 10, 120, 140]], np.float32)
+    (kpts, scores, slots, center, scale), = pipeline.landmarks(img, box, [1])
+    crop, crop_center, crop_scale = crop_garment(img, box[0], (128, 128))
+    np.testing.assert_allclose(crop_center, center)
+    np.testing.assert_allclose(crop_scale, scale)
+    pose = pipeline.pose
+    with torch.no_grad():
+        data = pose.data_preprocessor(dict(inputs=[torch.from_numpy(crop).permute(2, 0, 1)],
+                                           data_samples=[PoseDataSample()]))
+        heatmaps = pose.head(pose.extract_feat(data['inputs']))
+    locs, vals = LandmarkBranch.decode(pose, heatmaps)  # the retriever's decode, this head
+    np.testing.assert_allclose(crop_to_image(locs[0, slots], center, scale, (128, 128)), kpts,
+                               atol=1e-3)
+    np.testing.assert_allclose(vals[0, slots], scores, rtol=1e-6)

@@ -16,7 +16,7 @@ PLAGIARIZED = REPO / 'configs' / 'ps_net_hrnet_plagiarized.py'
 
 
 def _flat_size(cfg) -> int:
-    return 5 * cfg.model.embed_dim + 5 + 1
+    return 5 * cfg.model.head.embed_dim + 5 + 1
 
 
 @pytest.fixture(scope='module', params=[DF2, PLAGIARIZED], ids=['df2', 'plagiarized'])
@@ -36,7 +36,7 @@ def built(request):
 
 def test_one_forward_gives_the_flat_region_vector(built):
     cfg, model, out = built
-    assert cfg.model.embed_dim == 128 and cfg.model.feat_channels == 1024
+    assert cfg.model.head.embed_dim == 128 and cfg.model.feat_channels == 1024
     assert out.shape == (1, _flat_size(cfg)) == (1, 5 * 128 + 6)
     assert torch.isfinite(out).all()
     feats, valid, cat = model.split_flat(out)
@@ -50,12 +50,12 @@ def test_both_branches_are_w32_with_a_28x28_feature_map(built):
         assert hrnet.type == 'HRNet' and hrnet._scope_ == 'mmpose'
         assert hrnet.extra.stage4.num_channels == (32, 64, 128, 256)
     assert cfg.model.neck.out_index == 1 and cfg.model.input_size == (224, 224)
-    assert cfg.model.feature_stride == 8  # F: 224 / 8 = 28 x 28
+    assert cfg.model.head.feature_stride == 8  # F: 224 / 8 = 28 x 28
     assert cfg.model.attention.type == 'PSNetLandmarkAttention'
     assert model.landmarks.head is not None and model.image_encoder is not None
     # the landmark branch matches the W32 landmark config, so its checkpoint loads (strict)
     landmark = Config.fromfile(str(REPO / 'configs' / 'landmark' /
-                                   'psnet-hrnet-w32_df2-224x224.py'))
+                                   'psnet-landmark_hrnet-w32_12e_df2-224.py'))
     assert landmark.model.backbone.extra == cfg.model.landmark_branch.backbone.extra
     assert landmark.model.neck.to_dict() == {
         k: v for k, v in cfg.model.landmark_branch.neck.items() if k != '_scope_'}
@@ -72,7 +72,9 @@ def test_df2_pretrain_settings():
                                         gamma=0.1)]
     assert cfg.train_cfg.max_epochs == 80
     assert cfg.model.get('train_network', True) is True and cfg.model.task == 'identical'
-    assert cfg.model.landmark_checkpoint == 'work_dirs/psnet-hrnet-w32_df2-224x224/epoch_12.pth'
+    # the last checkpoint of the landmark config's default work dir
+    assert cfg.model.landmark_checkpoint == \
+        'work_dirs/psnet-landmark_hrnet-w32_12e_df2-224/epoch_12.pth'
     assert cfg.train_dataloader.sampler.type == 'PSNetDesignSampler'
     assert cfg.train_dataloader.batch_size == (cfg.train_dataloader.sampler.num_designs *
                                                cfg.train_dataloader.sampler.per_design)

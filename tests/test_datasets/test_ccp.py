@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import scipy.io
 
-from ps_net.datasets.category_map import CCP_IGNORED, CCP_TO_DF2, DF2_CATEGORIES
+from ps_net.structures import DF2_CATEGORIES
+from ps_net.datasets.category_map import CCP_IGNORED, CCP_TO_DF2
 from ps_net.datasets.ccp import (CCP_SPLITS, CCPFormatError, ccp_boxes, ccp_to_coco,
                                  load_ccp_label_map, load_ccp_labels)
 from ps_net.datasets.deepfashion2 import df2_coco_categories

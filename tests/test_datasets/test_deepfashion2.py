@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ps_net.datasets.category_map import DF2_CATEGORIES
+from ps_net.structures import DF2_CATEGORIES
 from ps_net.datasets.deepfashion2 import (DF2FormatError, df2_coco_categories,
                                           df2_keypoints_294, df2_to_coco, read_df2_anno,
                                           write_coco_json)
-from ps_net.datasets.df2_layout import DF2_NUM_SLOTS, df2_slot_range
+from ps_net.structures.df2_layout import DF2_NUM_SLOTS, df2_slot_range
 from tests.conftest import load_tool
 
 REPO = Path(__file__).resolve().parents[2]

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from ps_net.datasets.category_map import DF2_CATEGORIES
+from ps_net.structures import DF2_CATEGORIES
 from ps_net.datasets.deepfashion2 import DF2FormatError
 from ps_net.datasets.deepfashion2_pf import (DF2_PF_SKIP_REASONS, df2_design_id, df2_to_pf,
                                              write_df2_pf)
-from ps_net.datasets.df2_layout import DF2_NUM_SLOTS, df2_slot_range
+from ps_net.structures.df2_layout import DF2_NUM_SLOTS, df2_slot_range
 from ps_net.datasets.pf_format import load_pf, pf_ground_truth, pf_split_entries, validate_pf
 from tests.conftest import load_tool
 

@@ -1,14 +1,18 @@
-"""The Plagiarized Fashion v1 rules: validation, files and ground truth (pf_format.py)."""
+"""The Plagiarized Fashion v1 rules: validation, files and ground truth (the pf_format package)."""
 import json
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from ps_net.datasets.pf_format import (PF_CATEGORIES, PF_REGIONS, PF_REQUIRED_FIELDS,
-                                       PFFormatError, check_pf, dump_pf, iter_pf_issues, load_pf,
-                                       pf_ground_truth, pf_ground_truth_arrays, pf_split_entries,
-                                       pf_summary, pf_to_json, validate_pf)
+from ps_net.structures import PSNET_CATEGORIES, REGIONS
+from ps_net.datasets import pf_format
+from ps_net.datasets.pf_format import (PF_REQUIRED_FIELDS, PFFormatError, check_pf, dump_pf,
+                                       iter_pf_issues, load_pf, pf_ground_truth,
+                                       pf_ground_truth_arrays, pf_split_entries, pf_summary,
+                                       pf_to_json, validate_pf)
+from tests.test_package_layering import ps_net_imports
 
 
 def _entry(img_path, split, design_id, relation, category, regions=(), **extra):
@@ -24,7 +28,7 @@ def make_pf() -> dict:
     """
     return dict(
         metainfo=dict(dataset_name='hand-made', format_version=1,
-                      categories=list(PF_CATEGORIES), regions=list(PF_REGIONS)),
+                      categories=list(PSNET_CATEGORIES), regions=list(REGIONS)),
         data_list=[
             _entry('images/q0.jpg', 'query', 1, 'original', 'dress', bbox=[12, 30, 380, 510]),
             _entry('images/g0.jpg', 'gallery', 1, 'plagiarized', 'dress', ['collar'],
@@ -354,3 +358,17 @@ def test_ground_truth_rejects_unknown_task_and_mismatched_lengths():
     with pytest.raises(ValueError, match='differ in length'):
         pf_ground_truth_arrays([1], [1, 2], ['identical'])
 
+
+def test_package_layers_and_public_names():
+    """Validation needs no other layer; files need validation; ground truth needs neither."""
+    folder = Path(pf_format.__file__).parent
+    layers = ('validation', 'files', 'ground_truth')
+    uses = {layer: {m.rsplit('.', 1)[-1] for _, m, _ in ps_net_imports(folder / f'{layer}.py')
+                    if m.startswith('ps_net.datasets.pf_format.')} & set(layers)
+            for layer in layers}
+    assert uses == {'validation': set(), 'files': {'validation'}, 'ground_truth': set()}
+    for name in pf_format.__all__:  # every public name is re-exported from its layer
+        obj = getattr(pf_format, name)
+        home = getattr(obj, '__module__', None)
+        assert home is None or home.startswith('ps_net.datasets.pf_format.'), name
+    assert {'load_pf', 'check_pf', 'pf_ground_truth_arrays', 'PF_TASKS'} <= set(pf_format.__all__)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from mmpretrain.registry import DATASETS
 
-from ps_net.datasets.pf_format import PF_REGIONS, PFFormatError
+from ps_net.structures import REGIONS
+from ps_net.datasets.pf_format import PFFormatError
 from ps_net.datasets.plagiarized_fashion import PlagiarizedFashionDataset
 from tests.test_datasets.test_pf_format import make_pf
 
@@ -59,7 +60,7 @@ def test_whole_file_loads_with_exact_fields(pf_file):
 def test_metainfo_comes_from_the_file(pf_file):
     ds = _build(pf_file)
     assert ds.categories == ('short_sleeved_top', 'long_sleeved_top', 'outwear', 'dress')
-    assert ds.regions == PF_REGIONS
+    assert ds.regions == REGIONS
     assert ds.CLASSES == ds.categories
     assert ds.metainfo['dataset_name'] == 'hand-made'
     assert ds.metainfo['format_version'] == 1
@@ -146,7 +147,7 @@ def test_bad_arguments_are_echoed(pf_file, kwargs, words):
 def test_metainfo_argument_must_agree_with_the_file(pf_file):
     with pytest.raises(ValueError, match="metainfo\\['regions'\\]"):
         _build(pf_file, metainfo=dict(regions=['collar']))
-    ds = _build(pf_file, metainfo=dict(regions=list(PF_REGIONS), dataset_name='renamed'))
+    ds = _build(pf_file, metainfo=dict(regions=list(REGIONS), dataset_name='renamed'))
     assert ds.metainfo['dataset_name'] == 'renamed'
 
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
-from ps_net.datasets.category_map import DF2_SEARCHED, DF2_SLEEVELESS, PSNET_CATEGORIES
-from ps_net.datasets.df2_layout import (DF2_CHAIN_COUNTS, DF2_NUM_KEYPOINTS, df2_flip_indices,
+from ps_net.structures.df2_layout import (DF2_CHAIN_COUNTS, DF2_NUM_KEYPOINTS, df2_flip_indices,
                                         df2_slot_range)
-from ps_net.datasets.pf_format import PF_REGIONS, load_pf
+from ps_net.structures import DF2_SEARCHED, DF2_SLEEVELESS, PSNET_CATEGORIES, REGIONS
+from ps_net.datasets.pf_format import load_pf
 from ps_net.datasets.synthetic import (EDIT_KINDS, PAPER_TABLE1, SyntheticConfig, apply_edits,
                                        edit_shares, generate_synthetic, sample_edit_kinds,
                                        settings_hash)
@@ -102,7 +102,7 @@ def test_edit_changes_only_its_regions(kind, cid, bank):
         flat = render_flat(design, SIZE, bank)
         for _ in range(3):
             copy, regions = apply_edits(design, [kind], rng, bank, 0.5)
-            assert regions and set(regions) <= set(PF_REGIONS)
+            assert regions and set(regions) <= set(REGIONS)
             if kind == 'sleeves':
                 assert set(regions) <= {'left_sleeve', 'right_sleeve'}
             else:
@@ -252,7 +252,7 @@ def test_coco_files_load_in_mmpose_and_mmdet(small_set):
                                np.asarray(ann['keypoints'][0::3], np.float32))
 
     from mmdet.datasets import CocoDataset
-    from ps_net.datasets.category_map import DF2_CATEGORIES
+    from ps_net.structures import DF2_CATEGORIES
     det = CocoDataset(ann_file='annotations/coco_train.json', data_root=str(out),
                       data_prefix=dict(img=''), metainfo=dict(classes=tuple(
                           DF2_CATEGORIES[i] for i in sorted(DF2_CATEGORIES))),

@@ -59,7 +59,8 @@ def test_hook_rejects_bad_weights_at_construction():
 
 
 def test_manual_config_differs_from_uniform_and_is_not_learned(repo_root):
-    cfg = Config.fromfile(str(repo_root / 'configs/ps_net/psnet-hrnet-narrow_synthetic-128_manual.py'))
+    cfg = Config.fromfile(str(repo_root / 'configs' / 'ps_net' /
+                              'psnet-manual-weights_hrnet-narrow_20e_synthetic-128.py'))
     hooks = {h['type']: h for h in cfg.custom_hooks}
     manual = hooks['PSNetManualRegionWeightHook']
     assert manual['rationale']

@@ -12,11 +12,11 @@ from mmengine.runner import Runner
 from torch import nn
 from torch.utils.data import Dataset
 
-import ps_net.engine.hooks.region_weight_hook as hook_module
+import ps_net.models.losses.region_weight_fit as fit_module
 from mmpretrain.registry import HOOKS
-from ps_net.datasets.pf_format import PF_REGIONS
 from ps_net.engine.hooks import PSNetRegionWeightHook
-from ps_net.models.losses import coordinate_ascent_step, plagiarism_loss
+from ps_net.models.losses import coordinate_ascent_step, fit_region_weights, plagiarism_loss
+from ps_net.structures import REGIONS
 
 CATS = ('short_sleeved_top', 'long_sleeved_top', 'outwear', 'dress')
 
@@ -136,7 +136,7 @@ def test_schedule_switches_step_at_the_right_epochs(tmp_path, monkeypatch):
         used.append(step)
         return coordinate_ascent_step(loss_fn, weights, step, floor, order)
 
-    monkeypatch.setattr(hook_module, 'coordinate_ascent_step', spy)
+    monkeypatch.setattr(fit_module, 'coordinate_ascent_step', spy)
     model = FakeModel()
     runner = make_runner(model, tmp_path)
     hook = PSNetRegionWeightHook()
@@ -155,6 +155,26 @@ def test_schedule_switches_step_at_the_right_epochs(tmp_path, monkeypatch):
     assert used == [0.02]
 
 
+def test_hook_and_fit_region_weights_agree_on_the_same_batches(tmp_path):
+    """The hook on a sequence of batches == fit_region_weights on their concatenation cut
+    into the same batches, bit for bit (the buffer is float32 between cycles in both)."""
+    triplets = make_batch(5, t=30, cats=(0, 1, 3))
+    steps = ((0, 0.1), (1, 0.05), (2, 0.01))
+    model = FakeModel()
+    runner = make_runner(model, tmp_path)
+    hook = PSNetRegionWeightHook(steps=steps)
+    hook.before_train(runner)
+    for epoch in range(3):
+        runner.epoch = epoch
+        for s in range(0, 30, 8):  # batches of 8, 8, 8 and 6 triplets
+            hook.after_train_iter(runner, s // 8, {k: v[s:s + 8] for k, v in triplets.items()})
+    fitted = fit_region_weights(triplets['d_ap'], triplets['d_an'], triplets['category_index'],
+                                triplets['valid'], num_categories=len(CATS), epochs=3, batch=8,
+                                steps=steps)
+    assert torch.equal(model.region_weights, fitted)
+    assert not torch.equal(fitted, torch.full((4, 5), 0.2))
+
+
 def test_logs_and_writes_table_and_state_dict_round_trip(tmp_path):
     model = FakeModel()
     runner = make_runner(model, tmp_path, epoch=3, it=30)
@@ -165,14 +185,14 @@ def test_logs_and_writes_table_and_state_dict_round_trip(tmp_path):
     hook.after_train_epoch(runner)
     scalars = runner.message_hub.log_scalars
     for c, cat in enumerate(CATS):
-        for r, region in enumerate(PF_REGIONS):
+        for r, region in enumerate(REGIONS):
             key = f'train/lambda/{cat}/{region}'
             assert scalars[key].current() == pytest.approx(model.region_weights[c, r].item())
     hook.after_train(runner)
     table = json.loads((tmp_path / 'region_weights.json').read_text())
-    assert table['regions'] == list(PF_REGIONS) and table['categories'] == list(CATS)
+    assert table['regions'] == list(REGIONS) and table['categories'] == list(CATS)
     for c, cat in enumerate(CATS):
-        assert [table['weights'][cat][r] for r in PF_REGIONS] == \
+        assert [table['weights'][cat][r] for r in REGIONS] == \
             pytest.approx(model.region_weights[c].tolist())
     assert table['epoch'] == 3 and table['steps'] == [[0, 0.1], [40, 0.05], [60, 0.01]]
     hook.after_train(runner)  # overwrites atomically, leaves no temporary file
@@ -210,14 +230,17 @@ def test_contract_is_checked(tmp_path):
 
 
 # ------------------------------------------------- a real mmengine Runner ----------------------
+TRIPLETS = make_batch(0, t=16, cats=(0, 3))
+RUNNER_STEPS = ((0, 0.1), (1, 0.05))
+
+
 class TripletDataset(Dataset):
-    """Each sample is one precomputed triplet (category, d_ap, d_an) plus a regression pair."""
+    """Each sample is one precomputed triplet (category, d_ap, d_an, valid) and an input."""
 
     def __init__(self) -> None:
-        batch = make_batch(0, t=16, cats=(0, 3))
-        self.items = [dict(inputs=torch.randn(2), cat=batch['category_index'][i],
-                           d_ap=batch['d_ap'][i], d_an=batch['d_an'][i],
-                           valid=batch['valid'][i]) for i in range(16)]
+        self.items = [dict(inputs=torch.randn(2), cat=TRIPLETS['category_index'][i],
+                           d_ap=TRIPLETS['d_ap'][i], d_an=TRIPLETS['d_an'][i],
+                           valid=TRIPLETS['valid'][i]) for i in range(16)]
 
     def __len__(self) -> int:
         return len(self.items)
@@ -226,17 +249,21 @@ class TripletDataset(Dataset):
         return self.items[i]
 
 
-class ToyRetrievalModel(BaseModel):
+class FrozenRetrievalModel(BaseModel):
+    """A frozen retriever: ``train_step`` runs no forward pass and never uses the optimizer
+    (what ``PSNetRetriever(train_network=False)`` does), so only the hook changes anything."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.linear = nn.Linear(2, 1)
+        self.linear = nn.Linear(2, 1).requires_grad_(False)
         self.register_buffer('region_weights', torch.full((len(CATS), 5), 0.2))
         self.categories = CATS
 
     def forward(self, inputs, cat=None, d_ap=None, d_an=None, valid=None, mode='tensor'):
-        out = self.linear(inputs).squeeze(-1)
-        return dict(loss=(out ** 2).mean()) if mode == 'loss' else out
+        return self.linear(inputs).squeeze(-1)
+
+    def train_step(self, data, optim_wrapper):
+        return {}
 
     def plagiarism_distances(self, data_batch):
         return dict(category_index=data_batch['cat'], d_ap=data_batch['d_ap'],
@@ -245,26 +272,37 @@ class ToyRetrievalModel(BaseModel):
 
 def make_real_runner(work_dir, max_epochs, resume=False):
     return Runner(
-        model=ToyRetrievalModel(), work_dir=str(work_dir),
+        model=FrozenRetrievalModel(), work_dir=str(work_dir),
         train_dataloader=dict(dataset=TripletDataset(),
                               sampler=dict(type='DefaultSampler', shuffle=False),
                               batch_size=8, num_workers=0, collate_fn=dict(type='default_collate')),
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),  # required by mmengine, unused
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1),
                            logger=dict(type='LoggerHook', interval=1)),
-        custom_hooks=[dict(type='PSNetRegionWeightHook', steps=((0, 0.1), (1, 0.05)))],
+        custom_hooks=[dict(type='PSNetRegionWeightHook', steps=RUNNER_STEPS)],
         resume=resume, randomness=dict(seed=0), default_scope='mmpretrain',
         experiment_name=f'region-hook-{uuid.uuid4().hex}',
         env_cfg=dict(dist_cfg=dict(backend='gloo')))
 
 
-def test_real_runner_checkpoint_and_resume(tmp_path):
+def fitted(epochs, steps=RUNNER_STEPS):
+    """fit_region_weights on the runner's triplets, cut like its loader (8, in order)."""
+    return fit_region_weights(TRIPLETS['d_ap'], TRIPLETS['d_an'], TRIPLETS['category_index'],
+                              TRIPLETS['valid'], num_categories=len(CATS), epochs=epochs,
+                              batch=8, steps=steps)
+
+
+def test_real_runner_learns_what_fit_region_weights_gives(tmp_path):
     runner = make_real_runner(tmp_path, max_epochs=2)
+    linear = runner.model.linear.weight.clone()
     runner.train()
     learned = runner.model.region_weights.clone()
-    assert not torch.allclose(learned, torch.full((4, 5), 0.2))
+    assert torch.equal(learned, fitted(2))
+    assert not torch.equal(learned, fitted(2, steps=((0, 0.1), )))  # the schedule matters
     assert torch.equal(learned[1], torch.full((5,), 0.2))  # no triplet of category 1
+    assert torch.equal(runner.model.linear.weight, linear)  # frozen: nothing else moved
+    assert runner.optim_wrapper.optimizer.state_dict()['state'] == {}  # never stepped
     table = json.loads((tmp_path / 'region_weights.json').read_text())
     assert table['weights']['dress']['chest'] == pytest.approx(learned[3, 3].item())
     ckpt = torch.load(tmp_path / 'epoch_2.pth', map_location='cpu', weights_only=False)
@@ -272,6 +310,17 @@ def test_real_runner_checkpoint_and_resume(tmp_path):
     scalars = runner.message_hub.log_scalars
     assert scalars['train/lambda/dress/chest'].current() == pytest.approx(learned[3, 3].item())
 
+
+def test_resume_keeps_the_weights_and_the_step_schedule(tmp_path):
+    first = make_real_runner(tmp_path, max_epochs=1)
+    first.train()
+    assert torch.equal(first.model.region_weights, fitted(1))
     resumed = make_real_runner(tmp_path, max_epochs=2, resume=True)
     resumed.load_or_resume()
-    assert torch.equal(resumed.model.region_weights, learned)
+    assert torch.equal(resumed.model.region_weights, fitted(1)) and resumed.epoch == 1
+    resumed.train()  # epoch 2 only, with the step of epoch 1 (0.05)
+    assert torch.equal(resumed.model.region_weights, fitted(2))
+    table = json.loads((tmp_path / 'region_weights.json').read_text())
+    assert table['epoch'] == 2
+    assert [table['weights']['dress'][r] for r in REGIONS] == \
+        pytest.approx(fitted(2)[3].tolist())

@@ -14,7 +14,7 @@ from mmpose.evaluation.metrics import CocoMetric
 from mmpose.registry import METRICS
 from mmpose.structures import PoseDataSample
 from ps_net.datasets.deepfashion2 import df2_coco_categories
-from ps_net.datasets.df2_layout import DF2_NUM_SLOTS, df2_slot_range
+from ps_net.structures.df2_layout import DF2_NUM_SLOTS, df2_slot_range
 from ps_net.evaluation import DF2_OKS_SIGMAS, PSNetDF2CocoMetric
 
 SHIRT, TROUSERS = 1, 8  # short_sleeved_shirt (slots 0-24), trousers (slots 168-181)

@@ -12,7 +12,7 @@ from mmpretrain.structures import DataSample
 
 from ps_net.datasets.pf_format import dump_pf, pf_ground_truth_arrays
 from ps_net.datasets.plagiarized_fashion import PlagiarizedFashionDataset
-from ps_net.evaluation.metrics.plagiarism import PSNetPlagiarismMetric, tie_ranks
+from ps_net.evaluation.metrics.plagiarism import PSNetPlagiarismMetric
 
 calc = PSNetPlagiarismMetric.calculate
 
@@ -56,16 +56,22 @@ SCORES = np.array([
 ])
 
 
-def _sample(scores, design_id, category: Optional[str] = 'dress', as_dict=True):
-    meta = dict(design_id=design_id, sample_idx=0)
-    if category is not None:
-        meta['category'] = category
-    sample = DataSample(metainfo=meta).set_pred_score(torch.as_tensor(scores))
+# Their ground truth (task plagiarized): positives and ignored gallery positions per query.
+POSITIVES, IGNORED = [[1], [2, 4], []], [[0], [], [5]]
+
+
+def _sample(scores, positives, ignored, category: Optional[str] = 'dress', as_dict=True):
+    """A query data sample as the test loop hands it to the metric."""
+    sample = DataSample(metainfo=dict(sample_idx=0) if category is None else
+                        dict(sample_idx=0, category=category))
+    sample.set_pred_score(torch.as_tensor(scores)).set_gt_label(positives)
+    sample.set_field(np.asarray(ignored, dtype=np.int64), 'gt_ignored')
     return sample.to_dict() if as_dict else sample
 
 
-def _samples(scores=SCORES, queries=QUERIES) -> List[dict]:
-    return [_sample(s, d, c) for s, (d, c) in zip(scores, queries)]
+def _samples(as_dict=True) -> List[dict]:
+    return [_sample(s, p, i, c, as_dict)
+            for s, p, i, (_, c) in zip(SCORES, POSITIVES, IGNORED, QUERIES)]
 
 
 # ----------------------------------------------------------------------------- calculate
@@ -128,24 +134,13 @@ def test_tie_rule_lower_gallery_index_first():
     assert calc(flat, [[0]], [[]], topk=1)['Recall@1'] == 100.0
     # the ignored tied entry is removed: positive 2 moves to rank 2
     assert calc(flat, [[2]], [[0]], topk=2)['Recall@2'] == 100.0
-    assert tie_ranks(-np.array([0.5, 0.7, 0.5]), np.array([0, 2])).tolist() == [2, 3]
-
-
-def test_tie_ranks_direct_and_sorted_paths_agree():
-    rng = np.random.default_rng(0)
-    scores = rng.integers(0, 5, size=300).astype(float)  # many ties
-    keep = rng.random(300) > 0.2
-    for n in (3, 32, 33, 150):
-        targets = np.sort(rng.choice(np.flatnonzero(keep), size=n, replace=False))
-        order = np.flatnonzero(keep)[np.argsort(-scores[keep], kind='stable')]
-        rank = {int(g): i + 1 for i, g in enumerate(order)}  # reference: full stable sort
-        expected = sorted(rank[int(t)] for t in targets)
-        assert tie_ranks(-scores, targets, keep).tolist() == expected
 
 
 def test_calculate_matches_pf_ground_truth():
     gt = pf_ground_truth_arrays([d for d, _ in QUERIES], [d for d, _ in GALLERY],
                                 [r for _, r in GALLERY])
+    assert [p.tolist() for p in gt.positives] == POSITIVES
+    assert [i.tolist() for i in gt.ignored] == IGNORED
     out = calc(SCORES, gt.positives, gt.ignored, topk=(1, 2, 5))
     # q0: ranking without ignored 0 is 3, 1, ...: positive 1 at rank 2 (AP 1/2);
     # q1: positives at ranks 1 and 7 (AP (1 + 2/7) / 2); q2 skipped
@@ -170,7 +165,7 @@ def test_calculate_bad_topk(kwargs, match):
 def test_calculate_bad_inputs():
     with pytest.raises(ValueError, match=r'\[0, 2\), got \[2\]'):
         calc(np.zeros((1, 2)), [[2]], [[]], topk=1)
-    with pytest.raises(ValueError, match='both positive and ignored'):
+    with pytest.raises(ValueError, match=r'\[1\] are both positive .* and ignored'):
         calc(np.zeros((1, 2)), [[1]], [[1]], topk=1)
     with pytest.raises(ValueError, match='NaN'):
         calc(np.array([[0.1, np.nan]]), [[0]], [[]], topk=1)
@@ -192,26 +187,25 @@ def test_constructor_validates_and_echoes():
         PSNetPlagiarismMetric(topk=0)
     with pytest.raises(ValueError, match="got ''"):
         PSNetPlagiarismMetric(prefix='')
-    with pytest.raises(ValueError, match='got 3'):
-        PSNetPlagiarismMetric(gallery_ann_file=3)
+    with pytest.raises(ValueError, match="score_key .* got ''"):
+        PSNetPlagiarismMetric(score_key='')
     with pytest.raises(ValueError, match="got 'yes'"):
         PSNetPlagiarismMetric(per_category='yes')
 
 
-def test_registered_and_default_prefixes(pf_file):
-    metric = METRICS.build(dict(type='PSNetPlagiarismMetric', gallery_ann_file=pf_file))
+def test_registered_and_default_prefixes():
+    metric = METRICS.build(dict(type='PSNetPlagiarismMetric'))
     assert isinstance(metric, PSNetPlagiarismMetric)
     assert metric.prefix == 'plagiarism' and metric.topk == (10, 20, 30)
-    assert metric.gallery_size == len(GALLERY)
     assert PSNetPlagiarismMetric(task='identical').prefix == 'identical'
     assert PSNetPlagiarismMetric(task='identical', prefix='val').prefix == 'val'
 
 
-def test_process_compute_from_ann_file(pf_file):
-    metric = PSNetPlagiarismMetric(topk=(1, 2, 5), gallery_ann_file=pf_file)
+def test_process_compute_from_samples():
+    metric = PSNetPlagiarismMetric(topk=(1, 2, 5))
     metric.process([], _samples())
     out = metric.evaluate(len(QUERIES))
-    expected = calc(SCORES, [[1], [2, 4], []], [[0], [], [5]], topk=(1, 2, 5),
+    expected = calc(SCORES, POSITIVES, IGNORED, topk=(1, 2, 5),
                     categories=[c for _, c in QUERIES])
     assert out == {f'plagiarism/{k}': v for k, v in expected.items()}
     assert out['plagiarism/num_queries'] == 3 and out['plagiarism/num_skipped'] == 1
@@ -224,72 +218,42 @@ def test_process_compute_from_ann_file(pf_file):
         assert f'plagiarism/{key}' in out and f'plagiarism/outwear/{key}' in out
 
 
-def test_evaluator_with_data_samples_and_set_gallery():
+def test_evaluator_with_data_elements():
     evaluator = Evaluator(PSNetPlagiarismMetric(topk=10))
-    evaluator.metrics[0].set_gallery([d for d, _ in GALLERY], [r for _, r in GALLERY])
-    samples = [_sample(s, d, c, as_dict=False) for s, (d, c) in zip(SCORES, QUERIES)]
+    samples = _samples(as_dict=False)
     evaluator.process(samples)
     out = evaluator.evaluate(len(samples))
     assert out['plagiarism/Recall@10'] == 100.0 and out['plagiarism/num_skipped'] == 1
     assert out['plagiarism/dress/Recall@10'] == 100.0
 
 
-def test_gallery_from_dataset_matches_ground_truth(pf_file):
-    gallery = PlagiarizedFashionDataset(ann_file=pf_file, split='gallery')
-    query = PlagiarizedFashionDataset(ann_file=pf_file, split='query')
-    metric = PSNetPlagiarismMetric(topk=(1, 5))
-    metric.set_gallery_from_dataset(gallery)
-    metric.process([], _samples())
-    out = metric.evaluate(3)
-    gt = query.ground_truth()
-    expected = calc(SCORES, gt.positives, gt.ignored, topk=(1, 5))
-    assert {k: out[f'plagiarism/{k}'] for k in expected} == expected
-    whole = PlagiarizedFashionDataset(ann_file=pf_file)
-    with pytest.raises(ValueError, match="split='gallery'"):
-        metric.set_gallery_from_dataset(whole)
-
-
-def test_task_identical_swaps_roles(pf_file):
-    metric = PSNetPlagiarismMetric(topk=1, task='identical', gallery_ann_file=pf_file)
-    metric.process([], _samples())
-    out = metric.evaluate(3)
-    # q0: positive 0 (identical) ranked first; q1: no identical -> skipped; q2: positive 5
-    # ranked 2nd (6 first; nothing ignored for design 3)
-    assert out['identical/num_skipped'] == 1 and out['identical/num_evaluated'] == 2
-    assert out['identical/Recall@1'] == 50.0
-    assert out['identical/mAP'] == pytest.approx(100 * (1 + 1 / 2) / 2)
-
-
 def test_per_category_off_and_missing_fields():
     metric = PSNetPlagiarismMetric(topk=1, per_category=False)
-    metric.set_gallery([1, 2], ['plagiarized', 'plagiarized'])
-    metric.process([], [_sample([0.9, 0.1], 1, category=None)])
+    metric.process([], [_sample([0.9, 0.1], [0], [], category=None)])
     out = metric.evaluate(1)
     assert out == {'plagiarism/Recall@1': 100.0, 'plagiarism/HitRate@1': 100.0,
                    'plagiarism/mAP': 100.0, 'plagiarism/num_queries': 1,
                    'plagiarism/num_skipped': 0, 'plagiarism/num_evaluated': 1}
     strict = PSNetPlagiarismMetric(topk=1)
-    strict.set_gallery([1, 2], ['plagiarized', 'plagiarized'])
     with pytest.raises(ValueError, match="'category'.*meta_keys"):
-        strict.process([], [_sample([0.9, 0.1], 1, category=None)])
-    no_id = DataSample(metainfo=dict(category='dress')).set_pred_score(
+        strict.process([], [_sample([0.9, 0.1], [0], [], category=None)])
+    no_score = _sample([0.9, 0.1], [0], [])
+    del no_score['pred_score']
+    with pytest.raises(ValueError, match="needs 'pred_score'"):
+        strict.process([], [no_score])
+    no_gt = DataSample(metainfo=dict(category='dress')).set_pred_score(
         torch.tensor([0.9, 0.1])).to_dict()
-    with pytest.raises(ValueError, match="'design_id'.*meta_keys"):
-        strict.process([], [no_id])
-    with pytest.raises(ValueError, match='3 gallery scores but the gallery has 2'):
-        strict.process([], [_sample([0.9, 0.1, 0.3], 1)])
+    with pytest.raises(ValueError, match="'gt_label'"):
+        strict.process([], [no_gt])
 
 
-def test_gallery_required_and_checked():
+def test_sample_positions_checked():
     metric = PSNetPlagiarismMetric(topk=1)
-    with pytest.raises(RuntimeError, match='set_gallery'):
-        metric.process([], [_sample([0.9], 1)])
-    with pytest.raises(ValueError, match="'copy'"):
-        metric.set_gallery([1], ['copy'])
-    with pytest.raises(ValueError, match='differ in length'):
-        metric.set_gallery([1, 2], ['plagiarized'])
-    with pytest.raises(ValueError, match='ints'):
-        metric.set_gallery([1.5], ['plagiarized'])
+    with pytest.raises(ValueError, match=r'gt_label must hold gallery positions in \[0, 2\), '
+                                         r'got \[2\]'):
+        metric.process([], [_sample([0.9, 0.1], [2], [])])
+    with pytest.raises(ValueError, match='gt_ignored must hold gallery positions'):
+        metric.process([], [_sample([0.9, 0.1], [0], [-1])])
 
 
 # ----------------------------------------------------------------------------- sample ground truth
@@ -304,19 +268,32 @@ def _packed_queries(pf_file: str, task: str = 'plagiarized', algorithm_keys=('gt
 
 
 @pytest.mark.parametrize('task', ['plagiarized', 'identical'])
-def test_real_pipeline_both_ground_truth_sources_agree(pf_file, task):
-    with_file = Evaluator(PSNetPlagiarismMetric(topk=(1, 2, 5), task=task,
-                                                gallery_ann_file=pf_file))
-    with_file.process(_packed_queries(pf_file, task))
-    from_samples = Evaluator(PSNetPlagiarismMetric(topk=(1, 2, 5), task=task))
-    from_samples.process(_packed_queries(pf_file, task))
-    a, b = with_file.evaluate(3), from_samples.evaluate(3)
-    assert a.keys() == b.keys()
-    assert all(a[k] == b[k] or (math.isnan(a[k]) and math.isnan(b[k])) for k in a)
-    assert a[f'{PSNetPlagiarismMetric(task=task).prefix}/num_skipped'] == 1
+def test_real_pipeline_equals_ground_truth_of_the_file(pf_file, task):
+    evaluator = Evaluator(PSNetPlagiarismMetric(topk=(1, 2, 5), task=task))
+    evaluator.process(_packed_queries(pf_file, task))
+    out = evaluator.evaluate(3)
+    gt = PlagiarizedFashionDataset(ann_file=pf_file, split='query', task=task).ground_truth()
+    expected = calc(SCORES, gt.positives, gt.ignored, topk=(1, 2, 5),
+                    categories=[c for _, c in QUERIES])
+    prefix = PSNetPlagiarismMetric(task=task).prefix
+    assert out.keys() == {f'{prefix}/{k}' for k in expected}
+    assert all(out[f'{prefix}/{k}'] == v or (math.isnan(v) and math.isnan(out[f'{prefix}/{k}']))
+               for k, v in expected.items())
+    assert out[f'{prefix}/num_skipped'] == 1
     if task == 'identical':  # the only outwear query has no identical copy: NaN, not 0
-        assert math.isnan(a['identical/outwear/Recall@1'])
-        assert a['identical/outwear/num_skipped'] == 1
+        assert math.isnan(out['identical/outwear/Recall@1'])
+        assert out['identical/outwear/num_skipped'] == 1
+
+
+def test_task_identical_swaps_roles(pf_file):
+    metric = PSNetPlagiarismMetric(topk=1, task='identical')
+    metric.process([], _packed_queries(pf_file, 'identical'))
+    out = metric.evaluate(3)
+    # q0: positive 0 (identical) ranked first; q1: no identical -> skipped; q2: positive 5
+    # ranked 2nd (6 first; nothing ignored for design 3)
+    assert out['identical/num_skipped'] == 1 and out['identical/num_evaluated'] == 2
+    assert out['identical/Recall@1'] == 50.0
+    assert out['identical/mAP'] == pytest.approx(100 * (1 + 1 / 2) / 2)
 
 
 def test_sample_ground_truth_needs_gt_ignored(pf_file):
@@ -334,16 +311,11 @@ def test_sample_ground_truth_task_checked(pf_file):
 
 
 def test_sample_ground_truth_hand_case():
-    sample = DataSample(metainfo=dict(category='dress')).set_gt_label([1, 3])
-    sample.set_field(np.array([0]), 'gt_ignored')
-    sample.set_pred_score(torch.tensor([0.9, 0.8, 0.7, 0.6, 0.5]))
     metric = PSNetPlagiarismMetric(topk=(1, 3))
-    metric.process([], [sample.to_dict()])
+    metric.process([], [_sample([0.9, 0.8, 0.7, 0.6, 0.5], [1, 3], [0])])
     out = metric.evaluate(1)
     assert out['plagiarism/Recall@1'] == 50.0 and out['plagiarism/HitRate@1'] == 100.0
     assert out['plagiarism/mAP'] == pytest.approx(100 * 5 / 6)
-    bad = DataSample(metainfo=dict(category='dress')).set_gt_label([1])
-    bad.set_field(np.array([1]), 'gt_ignored')
-    bad.set_pred_score(torch.tensor([0.9, 0.8]))
-    with pytest.raises(ValueError, match='both in gt_label and gt_ignored'):
-        metric.process([], [bad.to_dict()])
+    with pytest.raises(ValueError, match=r'\[1\] are both positive \(gt_label\) and ignored '
+                                         r'\(gt_ignored\)'):
+        metric.process([], [_sample([0.9, 0.8], [1], [1])])

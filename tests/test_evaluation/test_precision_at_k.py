@@ -10,7 +10,6 @@ from mmpretrain.registry import METRICS
 from mmpretrain.structures import DataSample
 
 from ps_net.datasets.pf_format import dump_pf
-from ps_net.datasets.plagiarized_fashion import PlagiarizedFashionDataset
 from ps_net.evaluation.metrics.precision_at_k import PSNetPrecisionAtK
 
 calc = PSNetPrecisionAtK.calculate
@@ -89,28 +88,10 @@ def test_gallery_mask_and_category_labels():
         calc(DIST, ['a'], GALLERY, topk=1, gallery_mask=[1, 0, 1, 1, 1, 1])
 
 
-@pytest.mark.parametrize('kwargs, bad', [
-    (dict(topk=0), '0'), (dict(topk=(5, 5)), '(5, 5)'), (dict(ranking='cosine'), "'cosine'"),
-    (dict(relevance='item'), "'item'"), (dict(prefix=''), "''"), (dict(score_key=''), "''"),
-])
-def test_constructor_validates_and_echoes(kwargs, bad):
-    with pytest.raises(ValueError) as err:
-        PSNetPrecisionAtK(**kwargs)
-    assert bad in str(err.value)
-
-
-def test_calculate_bad_inputs():
-    with pytest.raises(ValueError, match="'euclid'"):
-        calc(DIST, ['a'], GALLERY, ranking='euclid')
-    with pytest.raises(ValueError, match='one label per gallery entry'):
-        calc(DIST, ['a'], GALLERY[:3])
-    with pytest.raises(ValueError, match='one label per query'):
-        calc(DIST, ['a', 'b'], GALLERY)
-    with pytest.raises(ValueError, match='NaN'):
-        calc(np.array([[np.nan, 0.1]]), ['a'], ['a', 'b'])
-
-
-def test_registered_and_process_with_pf_file(tmp_path: Path):
+@pytest.fixture
+def pf_file(tmp_path: Path) -> str:
+    """Query of design 1 (dress); gallery g0 its 'irrelevant' hard negative, g1 its copy, g2 an
+    outwear of design 2, g3 its identical image."""
     entry = dict(split='gallery', category='dress', modified_regions=[])
     data = dict(
         metainfo=dict(format_version=1, categories=['dress', 'outwear'], regions=['collar']),
@@ -125,9 +106,45 @@ def test_registered_and_process_with_pf_file(tmp_path: Path):
         ])
     path = tmp_path / 'pf.json'
     dump_pf(data, str(path))
+    return str(path)
+
+
+@pytest.mark.parametrize('kwargs, bad', [
+    (dict(topk=0), '0'), (dict(topk=(5, 5)), '(5, 5)'), (dict(ranking='cosine'), "'cosine'"),
+    (dict(relevance='item'), "'item'"), (dict(prefix=''), "''"), (dict(score_key=''), "''"),
+    (dict(gallery_ann_file=3), '3'), (dict(gallery_ann_file=''), "''"),
+])
+def test_constructor_validates_and_echoes(pf_file, kwargs, bad):
+    with pytest.raises(ValueError) as err:
+        PSNetPrecisionAtK(**dict(dict(gallery_ann_file=pf_file), **kwargs))
+    assert bad in str(err.value)
+
+
+def test_gallery_file_without_gallery_refused(tmp_path: Path):
+    data = dict(metainfo=dict(format_version=1, categories=['dress'], regions=['collar']),
+                data_list=[dict(img_path='q.jpg', split='query', design_id=1,
+                                relation='original', category='dress', modified_regions=[])])
+    path = tmp_path / 'queries_only.json'
+    dump_pf(data, str(path))
+    with pytest.raises(ValueError, match="no 'gallery' entry"):
+        PSNetPrecisionAtK(gallery_ann_file=str(path))
+
+
+def test_calculate_bad_inputs():
+    with pytest.raises(ValueError, match="'euclid'"):
+        calc(DIST, ['a'], GALLERY, ranking='euclid')
+    with pytest.raises(ValueError, match='one label per gallery entry'):
+        calc(DIST, ['a'], GALLERY[:3])
+    with pytest.raises(ValueError, match='one label per query'):
+        calc(DIST, ['a', 'b'], GALLERY)
+    with pytest.raises(ValueError, match='NaN'):
+        calc(np.array([[np.nan, 0.1]]), ['a'], ['a', 'b'])
+
+
+def test_registered_and_process_with_pf_file(pf_file):
     scores = [0.9, 0.8, 0.7, 0.1]  # similarities
     metric = METRICS.build(dict(type='PSNetPrecisionAtK', topk=(1, 2, 4),
-                                gallery_ann_file=str(path)))
+                                gallery_ann_file=pf_file))
     assert metric.prefix == 'cbam'
     metric.process([], [_sample(scores, design_id=1, category='dress')])
     out = metric.evaluate(1)
@@ -138,34 +155,26 @@ def test_registered_and_process_with_pf_file(tmp_path: Path):
     assert out['cbam/mAP@4'] == 50.0 and out['cbam/eq6_mAP@4'] == 25.0
     assert math.isnan(out['cbam/eq6_mAP@1']) and out['cbam/eq6_num_undefined@1'] == 1
 
-    by_cat = PSNetPrecisionAtK(topk=(1, 2), relevance='category', gallery_ann_file=str(path))
+    by_cat = PSNetPrecisionAtK(topk=(1, 2), relevance='category', gallery_ann_file=pf_file)
     by_cat.process([], [_sample(scores, design_id=1, category='dress')])
     out = by_cat.evaluate(1)
     assert out['cbam/P@1'] == 100.0 and out['cbam/P@2'] == 100.0  # g0, g1 are dresses
 
-    from_ds = PSNetPrecisionAtK(topk=(1, 2, 4), prefix='val')
-    from_ds.set_gallery_from_dataset(PlagiarizedFashionDataset(ann_file=str(path),
-                                                               split='gallery'))
-    evaluator = Evaluator(from_ds)
+    evaluator = Evaluator(PSNetPrecisionAtK(gallery_ann_file=pf_file, topk=(1, 2, 4),
+                                            prefix='val'))
     evaluator.process([DataSample(metainfo=dict(design_id=1)).set_pred_score(
         torch.tensor(scores))])
     assert evaluator.evaluate(1)['val/P@2'] == 50.0
 
 
-def test_process_errors():
-    metric = PSNetPrecisionAtK(topk=1)
-    with pytest.raises(RuntimeError, match='set_gallery'):
-        metric.process([], [_sample([0.1], design_id=1)])
-    with pytest.raises(ValueError, match='needs the gallery design_ids'):
-        metric.set_gallery(categories=['dress'])
-    with pytest.raises(ValueError, match='differ in length'):
-        metric.set_gallery(design_ids=[1, 2], relations=['identical'])
-    metric.set_gallery(design_ids=[1, 2])
+def test_process_errors(pf_file):
+    metric = PSNetPrecisionAtK(gallery_ann_file=pf_file, topk=1)
     with pytest.raises(ValueError, match="'design_id'.*meta_keys"):
-        metric.process([], [_sample([0.1, 0.2], category='dress')])
-    with pytest.raises(ValueError, match='1 gallery scores but the gallery has 2'):
+        metric.process([], [_sample([0.1, 0.2, 0.3, 0.4], category='dress')])
+    with pytest.raises(ValueError, match='design_id must be one int'):
+        metric.process([], [_sample([0.1, 0.2, 0.3, 0.4], design_id=[1, 2])])
+    with pytest.raises(ValueError, match='1 gallery scores but the gallery has 4'):
         metric.process([], [_sample([0.1], design_id=1)])
-    by_cat = PSNetPrecisionAtK(topk=1, relevance='category')
-    by_cat.set_gallery(categories=['dress', 'outwear'])
+    by_cat = PSNetPrecisionAtK(gallery_ann_file=pf_file, topk=1, relevance='category')
     with pytest.raises(ValueError, match="'category'"):
-        by_cat.process([], [_sample([0.1, 0.2], design_id=1)])
+        by_cat.process([], [_sample([0.1, 0.2, 0.3, 0.4], design_id=1)])

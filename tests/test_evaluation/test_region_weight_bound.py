@@ -5,7 +5,7 @@ import torch
 
 from ps_net.evaluation.functional import rank_confusers, region_weight_bound, weight_grid
 from ps_net.evaluation.metrics import PSNetPlagiarismMetric
-from ps_net.models.retrievers.similarity import region_similarity
+from ps_net.structures.region_similarity import region_similarity
 
 R, D = 5, 16
 
@@ -46,7 +46,10 @@ def _world(seed=0, designs_per_cat=6, changed=(3, 2)):
             neg = orig + 0.8 * unit(R)  # further from the original than the copies ...
             neg[k] = orig[k]  # ... except on the region the copies change
             g.append(neg), g_ids.append(design), g_rel.append('irrelevant')
-    norm = lambda x: torch.nn.functional.normalize(torch.as_tensor(np.stack(x)).float(), dim=-1)  # noqa: E731,E501
+
+    def norm(x):
+        return torch.nn.functional.normalize(torch.as_tensor(np.stack(x)).float(), dim=-1)
+
     g_ids, g_rel = np.asarray(g_ids), np.asarray(g_rel)
     positives = [np.nonzero((g_ids == i) & (g_rel == 'plagiarized'))[0] for i in q_ids]
     return norm(q), q_cat, norm(g), positives, q_ids, g_ids, g_rel
@@ -102,6 +105,11 @@ def test_bound_rejects_bad_inputs():
         region_weight_bound(q, ok(q), q_cat, g[:, :3], ok(g)[:, :3], positives, ign, 2)
     with pytest.raises(ValueError, match=r'start must be \(2, 5\)'):
         region_weight_bound(q, ok(q), q_cat, g, ok(g), positives, ign, 2, start=np.ones(5))
+    with pytest.raises(ValueError, match=r'positives\[0\] must hold gallery positions in '
+                                         rf'\[0, {len(g)}\)'):
+        region_weight_bound(q, ok(q), q_cat, g, ok(g), [[len(g)]] + positives[1:], ign, 2)
+    with pytest.raises(ValueError, match=r'both positive \(positives\[1\]\) and ignored'):
+        region_weight_bound(q, ok(q), q_cat, g, ok(g), positives, [[], positives[1]], 2)
 
 
 def test_rank_confusers_counts_what_outranks_the_last_positive():

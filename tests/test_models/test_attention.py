@@ -111,8 +111,25 @@ def test_cbam_and_se_keep_the_shape(cls):
 
 def test_reduction_sixteen():
     ca, se = PSNetChannelAttention(64), PSNetSE(64)
-    assert ca.fc1.out_channels == se.fc1.out_channels == 4
+    assert ca.fc1.out_channels == se.conv1.conv.out_channels == 4
     assert PSNetChannelAttention(8).fc1.out_channels == 1  # floor of 1 for narrow nets
+    assert PSNetSE(8).conv1.conv.out_channels == 1  # not SELayer's multiple of 8
+
+
+def test_se_is_mmpretrains_se_layer_with_the_papers_width():
+    """s = sigmoid(W2 relu(W1 avgpool(U))), both 1x1 convs with biases; output s * U."""
+    from mmpretrain.models.utils import SELayer
+    torch.manual_seed(0)
+    se = PSNetSE(32)
+    assert isinstance(se, SELayer) and se.conv1.conv.bias is not None
+    x = torch.randn(2, 32, 5, 4)
+    z = x.mean((2, 3), keepdim=True)
+    hidden = torch.relu(torch.nn.functional.conv2d(z, se.conv1.conv.weight, se.conv1.conv.bias))
+    s = torch.sigmoid(torch.nn.functional.conv2d(hidden, se.conv2.conv.weight,
+                                                 se.conv2.conv.bias))
+    torch.testing.assert_close(se.attention_map(x), s)
+    torch.testing.assert_close(se(x), x * s)
+    torch.testing.assert_close(SELayer.forward(se, x), se(x))
 
 
 def test_channel_attention_uses_avg_and_max():

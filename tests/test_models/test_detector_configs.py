@@ -7,7 +7,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 import ps_net  # noqa: F401
-from ps_net.datasets.category_map import DF2_CATEGORIES
+from ps_net.structures import DF2_CATEGORIES
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted((REPO / 'configs' / 'detector').glob('*.py'))
@@ -21,7 +21,8 @@ def test_detector_config_builds_and_runs(path):
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(str(path))
     assert cfg.default_scope == 'mmdet'
-    assert tuple(cfg.metainfo['classes']) == tuple(DF2_CATEGORIES[i] for i in sorted(DF2_CATEGORIES))
+    assert tuple(cfg.metainfo['classes']) == tuple(DF2_CATEGORIES[i]
+                                                   for i in sorted(DF2_CATEGORIES))
     assert cfg.model.roi_head.bbox_head.num_classes == 13
     with DefaultScope.overwrite_default_scope('mmdet'):
         model = MODELS.build(cfg.model).eval()

@@ -11,11 +11,10 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import ps_net  # noqa: F401
-import ps_net.models.retrievers.ensemble  # noqa: F401  registers the ensemble and its hook
 
 REPO = Path(__file__).resolve().parents[2]
-BASE = REPO / 'configs' / 'ps_net' / 'psnet-hrnet-narrow_synthetic-128.py'
-CONFIG = REPO / 'configs' / 'ps_net' / 'psnet-hrnet-narrow_synthetic-128_ensemble.py'
+BASE = REPO / 'configs' / 'ps_net' / 'psnet_hrnet-narrow_20e_synthetic-128.py'
+CONFIG = REPO / 'configs' / 'ps_net' / 'psnet-ensemble_hrnet-narrow_20e_synthetic-128.py'
 FLAT = 5 * 64 + 6
 
 

@@ -11,7 +11,7 @@ import ps_net  # noqa: F401  (registers the components)
 from mmpose.registry import DATASETS, KEYPOINT_CODECS, MODELS
 from mmpose.structures import PoseDataSample
 from mmpose.utils import register_all_modules
-from ps_net.datasets.df2_layout import df2_flip_indices, df2_slot_range
+from ps_net.structures.df2_layout import df2_flip_indices, df2_slot_range
 
 REPO = Path(__file__).resolve().parents[2]
 LANDMARK_CONFIGS = sorted((REPO / 'configs' / 'landmark').glob('*.py'))

@@ -7,7 +7,7 @@ import torch
 from mmpretrain.registry import MODELS
 from ps_net.models.losses import (PSNetRegionTripletLoss, alpha_tri, coordinate_ascent_step,
                                   normalise_weights, plagiarism_loss, region_distances,
-                                  region_triplet_loss, weighted_triplet)
+                                  region_triplet_loss, triplet_hinge, weighted_triplet)
 
 S2 = math.sqrt(2.0)
 E0 = [1.0, 0.0]
@@ -124,7 +124,7 @@ def test_region_triplet_loss_validates_arguments(triplets):
 def test_region_triplet_module_is_registered_and_normalises(triplets):
     a, p, n = triplets
     module = MODELS.build(dict(type='PSNetRegionTripletLoss', margin=0.2, loss_weight=2.0,
-                               reduction='sum'))
+                               reduction='sum', normalize=True))
     assert isinstance(module, PSNetRegionTripletLoss)
     loss, active = module(3 * a, 0.5 * p, 7 * n)  # scaling is undone by the L2 normalisation
     assert loss.item() == pytest.approx(2 * (S2 + 0.4))
@@ -138,6 +138,22 @@ def test_region_triplet_module_is_registered_and_normalises(triplets):
     loss, _ = module(a_req, p_nan, n, valid=torch.tensor([[True, False], [True, True]]))
     loss.backward()
     assert loss.item() == pytest.approx(2 * 0.2) and torch.isfinite(a_req.grad).all()
+    # by default the features are taken as given (PSNetRegionHead's are unit vectors already)
+    plain = PSNetRegionTripletLoss(margin=0.2, reduction='sum')
+    assert not plain.normalize
+    torch.testing.assert_close(plain(3 * a, 0.5 * p, 7 * n)[0],
+                               region_triplet_loss(3 * a, 0.5 * p, 7 * n, 0.2,
+                                                   reduction='sum')[0])
+
+
+def test_triplet_hinge_hand_values_and_gradient():
+    d_ap = torch.tensor([[1.0, 0.3], [0.5, 0.0]], requires_grad=True)
+    d_an = torch.tensor([[0.5, 0.9], [0.5, 0.3]])
+    hinge = triplet_hinge(d_ap, d_an, 0.2)  # max(d_ap - d_an + 0.2, 0)
+    torch.testing.assert_close(hinge, torch.tensor([[0.7, 0.0], [0.2, 0.0]]))
+    hinge.sum().backward()
+    assert d_ap.grad.tolist() == [[1.0, 0.0], [1.0, 0.0]]  # no gradient where inactive
+    assert triplet_hinge(torch.tensor(0.1), torch.tensor(0.4), 0.0).item() == 0.0
 
 
 # ---------------------------------------------------------------- eq. 4 ----------------------

@@ -1,4 +1,5 @@
-"""Region triplets of plagiarized copies (the pre-train extension that localises region features)."""
+"""Triplet miners: region triplets of plagiarized copies (the pre-train extension that
+localises region features)."""
 import numpy as np
 import pytest
 import torch

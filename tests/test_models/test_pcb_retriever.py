@@ -14,8 +14,8 @@ import ps_net  # noqa: F401
 import ps_net.models.retrievers.pcb  # noqa: F401  registers PSNetPCBRetriever
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIG = REPO / 'configs' / 'ps_net' / 'psnet-hrnet-narrow_synthetic-128_pcb.py'
-BASE = REPO / 'configs' / 'ps_net' / 'psnet-hrnet-narrow_synthetic-128.py'
+CONFIG = REPO / 'configs' / 'ps_net' / 'pcb_hrnet-narrow_20e_synthetic-128.py'
+BASE = REPO / 'configs' / 'ps_net' / 'psnet_hrnet-narrow_20e_synthetic-128.py'
 R, D = 6, 64
 FLAT = R * D + R + 1
 
@@ -37,7 +37,7 @@ def _samples(ids, cats):
 
 def test_config_builds_pcb_without_landmark_branch_or_attention(model):
     assert type(model).__name__ == 'PSNetPCBRetriever'
-    assert model.num_regions == R and len(model.embed) == R
+    assert model.num_regions == R and len(model.head.embed) == R == model.head.num_regions
     assert model.landmarks is None and model.attention is None
     keys = model.state_dict().keys()
     assert not any(k.startswith(('landmarks.', 'attention.')) for k in keys)
@@ -73,8 +73,8 @@ def test_six_stripe_features_and_flat_vectors(model):
     torch.testing.assert_close(feats, info['feats'])
     assert valid.all() and cat.tolist() == [0, 1]
     with torch.no_grad():  # F' = F: the stripes are pooled from the retrieval map itself
-        pooled = model.pool(model.feature_map(x), info['boxes'])
-    torch.testing.assert_close(F.normalize(model.embed[2](pooled[:, 2]), dim=-1),
+        pooled = model.head.pool(model.feature_map(x), info['boxes'])
+    torch.testing.assert_close(F.normalize(model.head.embed[2](pooled[:, 2]), dim=-1),
                                info['feats'][:, 2])
 
 
@@ -99,7 +99,8 @@ def test_loss_and_predict(model):
     assert torch.isfinite(total)
     model.zero_grad()
     total.backward()
-    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.embed.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0
+               for p in model.head.embed.parameters())
     model.eval()
     with torch.no_grad():
         model.prototype_vecs = model(torch.rand(5, 3, 128, 128), _samples(range(5), [1] * 5))
@@ -118,8 +119,8 @@ def test_rejects_a_landmark_branch():
 
 def test_stripes_refuse_the_copy_region_loss():
     cfg = Config.fromfile(str(CONFIG))
-    cfg.model.update(landmark_checkpoint=None, prototype=torch.zeros(1, 6 * 64 + 7),
-                     copy_loss_weight=1.0)
+    cfg.model.update(landmark_checkpoint=None, prototype=torch.zeros(1, 6 * 64 + 7))
+    cfg.model.head.copy_loss_weight = 1.0
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         with pytest.raises(ValueError, match='copy_loss_weight must be 0'):
             MODELS.build(cfg.model)

@@ -3,10 +3,11 @@ import numpy as np
 import pytest
 import torch
 
-from ps_net.datasets.df2_layout import DF2_CHAIN_COUNTS, DF2_NUM_KEYPOINTS
+from ps_net.structures.df2_layout import DF2_CHAIN_COUNTS, DF2_NUM_KEYPOINTS
 from ps_net.datasets.synthetic.render import render_flat, sample_design
 from ps_net.datasets.synthetic.textures import PhotoBank
-from ps_net.models.regions import REGIONS, RegionPooling, divide_regions, region_landmark_table
+from ps_net.models.regions import RegionPooling, divide_regions, region_landmark_table
+from ps_net.structures import REGIONS
 
 CATEGORIES = sorted(DF2_CHAIN_COUNTS)
 BANK = PhotoBank(None)

@@ -1,5 +1,6 @@
 """PSNetTripletRetriever (Xuan et al. baselines): embeddings, triplet loss, Euclidean ranking,
 argument checks and the configs/cbam configs."""
+import inspect
 from pathlib import Path
 
 import numpy as np
@@ -12,16 +13,17 @@ from mmpretrain.registry import METRICS, MODELS
 from mmpretrain.structures import DataSample
 
 import ps_net.evaluation.metrics.precision_at_k  # noqa: F401  registers PSNetPrecisionAtK
+import ps_net.models.losses.miners as miners
 import ps_net.models.retrievers.triplet_retriever as tr
-from ps_net.models.retrievers.ps_net import PSNetRetriever
-from ps_net.models.retrievers.triplet_retriever import (PSNetTripletRetriever, euclidean_distance,
-                                                        triplet_loss)
+from ps_net.models.losses import design_triplets, triplet_loss
+from ps_net.models.retrievers.triplet_retriever import PSNetTripletRetriever, euclidean_distance
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO / 'configs' / 'cbam'
-SYNTHETIC = ['resnet50-triplet_synthetic-128.py', 'se-resnet50-triplet_synthetic-128.py',
-             'cbam-resnet50-triplet_synthetic-128.py']
-FULL = 'cbam-resnet50-triplet_plagiarized-224.py'
+SYNTHETIC = ['triplet_resnet50-narrow_20e_synthetic-128.py',
+             'triplet_se-resnet50-narrow_20e_synthetic-128.py',
+             'triplet_cbam-resnet50-narrow_20e_synthetic-128.py']
+FULL = 'triplet_cbam-resnet50_20e_plagiarized-224.py'
 TINY = dict(type='PSNetAttentionResNet', depth=18, stem_channels=8, base_channels=8)
 
 
@@ -91,22 +93,28 @@ def test_triplet_loss_is_zero_when_every_triplet_is_satisfied():
 
 
 def test_model_loss_uses_the_ps_net_in_batch_triplets(model, monkeypatch):
-    """With hand-made embeddings: the triplets are PSNetRetriever._triplets's, seeded by the
+    """With hand-made embeddings: the triplets are design_triplets's, seeded by the
     sum of the design ids, and the loss is the mean hinge on them."""
     feats = torch.nn.functional.normalize(torch.randn(6, 4, generator=torch.Generator()
                                                       .manual_seed(1)), dim=-1)
     monkeypatch.setattr(model, 'extract_feat', lambda inputs: feats)
     ids = [3, 3, 5, 5, 9, 9]
     out = model.loss(torch.zeros(6, 3, 8, 8), _samples(ids))
-    a, p, n = PSNetRetriever._triplets(ids, torch.Generator().manual_seed(sum(ids)))
+    a, p, n = design_triplets(ids, torch.Generator().manual_seed(sum(ids)))
     assert len(a) == 6
     d_ap = (feats[a] - feats[p]).norm(dim=-1)
     d_an = (feats[a] - feats[n]).norm(dim=-1)
     hinge = torch.clamp(d_ap - d_an + model.margin, min=0)
     torch.testing.assert_close(out['loss_triplet'], hinge.mean())
     torch.testing.assert_close(out['active_triplets'], (hinge > 0).float().mean())
-    assert tr.PSNetRetriever is PSNetRetriever  # reused, not copied
-    assert not hasattr(PSNetTripletRetriever, '_triplets')
+    assert tr.design_triplets is miners.design_triplets  # the one miner, not a copy
+
+
+def test_forward_and_predict_are_mmpretrains():
+    """Only the similarity, the stable sort, the gallery re-normalisation and the loss are
+    the retriever's own; forward, predict and extract_feat are ImageToImageRetriever's."""
+    for name in ('forward', 'predict', 'extract_feat'):
+        assert getattr(PSNetTripletRetriever, name) is getattr(ImageToImageRetriever, name)
 
 
 def test_hard_negatives_take_the_closest_other_design(model, monkeypatch):
@@ -120,7 +128,7 @@ def test_hard_negatives_take_the_closest_other_design(model, monkeypatch):
     dist = euclidean_distance(feats, feats)
     other = torch.tensor(ids)[:, None] != torch.tensor(ids)[None, :]
     hardest = dist.masked_fill(~other, float('inf')).min(1).values
-    _, p, _ = PSNetRetriever._triplets(ids, torch.Generator().manual_seed(sum(ids)))
+    _, p, _ = design_triplets(ids, torch.Generator().manual_seed(sum(ids)))
     d_ap = (feats - feats[p]).norm(dim=-1)
     torch.testing.assert_close(out['loss_triplet'],
                                torch.clamp(d_ap - hardest + model.margin, min=0).mean())
@@ -228,7 +236,8 @@ def test_synthetic_configs_build_and_run(name, attention):
     assert cfg.optim_wrapper.optimizer.type == 'Adam'
     assert [m.type for m in cfg.test_evaluator] == ['PSNetPlagiarismMetric', 'PSNetPrecisionAtK']
     for metric in cfg.test_evaluator + cfg.val_evaluator:  # argument names are right
-        METRICS.build(dict(metric, gallery_ann_file=None))
+        inspect.signature(METRICS.get(metric.type)).bind(
+            **{k: v for k, v in metric.items() if k != 'type'})
     b = cfg.model.backbone
     assert (b.depth, b.stem_channels, b.base_channels, b.attention) == (50, 16, 16, attention)
     cfg.model.prototype = torch.zeros(1, 512)

@@ -4,7 +4,7 @@ import pytest
 
 from tests.conftest import load_tool
 
-CONFIG = 'configs/ps_net/psnet-hrnet-narrow_synthetic-128.py'
+CONFIG = 'configs/ps_net/psnet_hrnet-narrow_20e_synthetic-128.py'
 
 
 @pytest.mark.parametrize('tool', ['region_locality', 'region_weight_bound'])

@@ -85,9 +85,12 @@ def test_copy_triplet_variant_swaps_only_the_pretrain_configs(capsys, tmp_path, 
                             '--landmark-checkpoint', str(lm)]) == 0
     lines = {l.split(':')[0].split()[1]: l for l in capsys.readouterr().out.splitlines()
              if l.startswith('[table] seed0')}
-    assert '_copy-triplets.py' in lines['seed0/psnet']
-    assert '_copy-triplets_no-attention.py' in lines['seed0/noatt']
-    assert '_region-weights.py' in lines['seed0/psnet_weights']  # the weight phase is shared
+    assert table_tool.COPY in lines['seed0/psnet']
+    assert table_tool.COPY_NOATT in lines['seed0/noatt']
+    assert '/psnet-copy-triplets_' in lines['seed0/psnet']
+    assert '/psnet-copy-triplets-no-attention_' in lines['seed0/noatt']
+    # the weight phase is shared
+    assert '/psnet-region-weights_hrnet-narrow_4e_synthetic-128.py' in lines['seed0/psnet_weights']
     assert 'copy-triplets' not in lines['seed0/test/Learned']
     with pytest.raises(ValueError, match="variant must be one of"):
         table_tool.TableRun(str(tmp_path), str(lm), variant='nope')

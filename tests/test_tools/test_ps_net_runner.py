@@ -14,8 +14,8 @@ from ps_net.datasets.synthetic import generate_synthetic
 from tests.conftest import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
-PRETRAIN = REPO / 'configs' / 'ps_net' / 'psnet-hrnet-narrow_synthetic-128.py'
-WEIGHTS = REPO / 'configs' / 'ps_net' / 'psnet-hrnet-narrow_synthetic-128_region-weights.py'
+PRETRAIN = REPO / 'configs' / 'ps_net' / 'psnet_hrnet-narrow_20e_synthetic-128.py'
+WEIGHTS = REPO / 'configs' / 'ps_net' / 'psnet-region-weights_hrnet-narrow_4e_synthetic-128.py'
 
 
 def _tiny(cfg: Config, root: Path, work_dir: Path) -> Config:
@@ -27,6 +27,9 @@ def _tiny(cfg: Config, root: Path, work_dir: Path) -> Config:
     loaders = [cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader,
                cfg.model.prototype] + [h[k] for h in cfg.custom_hooks
                                        for k in ('val_gallery', 'test_gallery') if k in h]
+    # the analysis tools read the base's top-level loaders too
+    loaders += [cfg[k] for k in ('query_dataloader', 'gallery_dataloader', 'test_gallery')
+                if k in cfg]
     for loader in loaders:
         loader.dataset.data_root = str(root)
         loader.update(num_workers=0)
@@ -101,8 +104,8 @@ def test_copy_triplet_pretrain_trains_on_copies(root, tmp_path):
     """The copy-triplet config's batches hold every design's 4 images and log ``loss_copy``."""
     torch.manual_seed(0)
     cfg = _tiny(Config.fromfile(str(PRETRAIN.with_name(
-        'psnet-hrnet-narrow_synthetic-128_copy-triplets.py'))), root, tmp_path / 'copy')
-    assert cfg.model.copy_loss_weight == 1.0 and cfg.train_dataloader.batch_size == 8
+        'psnet-copy-triplets_hrnet-narrow_10e_synthetic-128.py'))), root, tmp_path / 'copy')
+    assert cfg.model.head.copy_loss_weight == 1.0 and cfg.train_dataloader.batch_size == 8
     runner = Runner.from_cfg(cfg)
     seen = []
     runner.model.register_forward_pre_hook(  # BaseModel.train_step calls self(**data, mode=)

@@ -18,7 +18,7 @@ from ps_net.visualization.similarity_cam import (  # noqa: E402
 from tests.conftest import load_tool  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIG = REPO / 'configs' / 'cbam' / 'cbam-resnet50-triplet_synthetic-128.py'
+CONFIG = REPO / 'configs' / 'cbam' / 'triplet_cbam-resnet50-narrow_20e_synthetic-128.py'
 
 
 @pytest.fixture(scope='module')

@@ -6,7 +6,8 @@ import pytest
 import torch
 from PIL import Image
 
-from ps_net.visualization.top_hits import STATUS_COLOURS, draw_top_hits, hit_status
+from ps_net.visualization.top_hits import (REGION_COLOURS, STATUS_COLOURS, draw_top_hits,
+                                          hit_status)
 
 
 def _item(colour, **extra):
@@ -35,9 +36,23 @@ def test_draw_top_hits_frames_by_status_and_draws_regions(tmp_path):
     assert tuple(arr[2, 2]) == STATUS_COLOURS['query']
     assert tuple(arr[2, tile_w + 4 + 2]) == STATUS_COLOURS['copy']
     assert tuple(arr[2, 2 * (tile_w + 4) + 2]) == STATUS_COLOURS['other']
-    # left-sleeve box (valid) is drawn, right-sleeve box (invalid) is not
-    assert tuple(arr[2 * 2 + 4, 2 * 6 + 4]) != (200, 200, 200)
+    assert tuple(arr[2, 3 * tile_w + 2 * 4 - 3]) == STATUS_COLOURS['other']  # its right side
+    assert tuple(arr[40, 1]) == STATUS_COLOURS['query']  # 3 px wide: columns 1-3
+    assert (arr[40, 0] == 255).all() and (arr[40, 4:8] == 200).all()  # white gap, then crop
+    # left-sleeve box (valid) is drawn in its colour, right-sleeve box (invalid) is not
+    assert tuple(arr[2 * 2 + 4, 2 * 6 + 4]) == REGION_COLOURS[0]
     assert tuple(arr[2 * 2 + 4, 2 * 25 + 4]) == (200, 200, 200)
+    # the chest box is a template fallback: dashed (gaps on its top edge), the waist solid
+    chest_top = arr[2 * 8 + 4, 2 * 9 + 4:2 * 23 + 4]
+    waist_bottom = arr[2 * 30 + 4, 2 * 9 + 4:2 * 23 + 4]
+    assert (chest_top == REGION_COLOURS[3]).all(axis=1).mean() > 0.4
+    assert (chest_top == 200).all(axis=1).sum() >= 4
+    assert (waist_bottom == REGION_COLOURS[4]).all(axis=1).all()
+    # a caption under every tile (text pixels in the status colour), a legend swatch below
+    for i, status in enumerate(('query', 'copy', 'other')):
+        caption = arr[32 * 2 + 8:32 * 2 + 24, i * (tile_w + 4):(i + 1) * (tile_w + 4) - 4]
+        assert (np.abs(caption.astype(int) - STATUS_COLOURS[status]).sum(-1) < 60).any()
+    assert tuple(arr[pic.height - 8, 8]) == REGION_COLOURS[0]
 
 
 def test_draw_top_hits_rejects_bad_status():
@@ -54,7 +69,7 @@ def test_extract_region_features_matches_the_prototype_layout():
     from ps_net.apis.region_features import extract_region_features
 
     repo = Path(__file__).resolve().parents[2]
-    cfg = Config.fromfile(str(repo / 'configs/ps_net/psnet-hrnet-narrow_synthetic-128.py'))
+    cfg = Config.fromfile(str(repo / 'configs/ps_net/psnet_hrnet-narrow_20e_synthetic-128.py'))
     cfg.model.landmark_checkpoint = None
     cfg.model.prototype = torch.zeros(1, 5 * 64 + 6)
     torch.manual_seed(0)
@@ -81,6 +96,7 @@ def test_extract_region_features_matches_the_prototype_layout():
     with torch.no_grad():
         ref = model.extract_feat(batch['inputs'], batch['data_samples'])
     np.testing.assert_allclose(out['flat'], ref.numpy(), atol=1e-5)
-    np.testing.assert_array_equal(out['crops'][0], data[0]['inputs'].permute(1, 2, 0).numpy()[..., ::-1])
+    bgr = data[0]['inputs'].permute(1, 2, 0).numpy()
+    np.testing.assert_array_equal(out['crops'][0], bgr[..., ::-1])
     with pytest.raises(ValueError, match='batch_size must be >= 1'):
         extract_region_features(model, Tiny(), batch_size=0)

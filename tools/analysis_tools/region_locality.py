@@ -1,7 +1,8 @@
 """How local a trained PS-Net's region features are (see ps_net.evaluation.functional).
 
     python tools/analysis_tools/region_locality.py \
-        configs/ps_net/psnet-hrnet-narrow_synthetic-128.py work_dirs/psnet_synthetic/epoch_10.pth \
+        configs/ps_net/psnet_hrnet-narrow_20e_synthetic-128.py \
+        work_dirs/psnet_synthetic/epoch_10.pth \
         [--ann-file annotations/pf_test.json] [--out locality.json]
 
 Prints the mean original-to-image region distance for the modified and unmodified regions of

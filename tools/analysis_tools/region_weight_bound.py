@@ -1,7 +1,7 @@
 """Upper bound of PS-Net's region weighting on the test split (see ps_net.evaluation.functional).
 
     python tools/analysis_tools/region_weight_bound.py \
-        configs/ps_net/psnet-hrnet-narrow_synthetic-128_region-weights.py \
+        configs/ps_net/psnet-region-weights_hrnet-narrow_4e_synthetic-128.py \
         work_dirs/table_synthetic/seed0/psnet_weights/epoch_4.pth [--levels 0.05 0.2 0.4 0.8] \
         [--out bound.json]
 
@@ -48,7 +48,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     from ps_net.apis.region_features import build_dataset, extract_region_features, \
         load_retriever
-    from ps_net.datasets.category_map import PSNET_CATEGORIES
+    from ps_net.structures import PSNET_CATEGORIES
     from ps_net.evaluation.functional import rank_confusers, region_weight_bound, weight_grid
     from ps_net.utils import atomic_write
 

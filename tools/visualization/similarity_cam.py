@@ -3,12 +3,13 @@ GALLERY.
 
 Writes ``query | query CAM | gallery | gallery CAM`` as one PNG: the query's map explains its
 similarity to the fixed gallery embedding, the gallery's map the reverse. Needs
-``grad-cam==1.5.7`` (requirements/optional.txt).
+``grad-cam==1.5.7`` (requirements/gradcam.txt, installed by ``make setup``).
 
 Example::
 
     python tools/visualization/similarity_cam.py \\
-        configs/cbam/cbam-resnet50-triplet_synthetic-128.py work_dirs/cbam_synthetic/epoch_20.pth \\
+        configs/cbam/triplet_cbam-resnet50-narrow_20e_synthetic-128.py \\
+        work_dirs/cbam_synthetic/epoch_20.pth \\
         --query data/synthetic/images/test/000010_00.jpg \\
         --gallery data/synthetic/images/test/000010_01.jpg --out work_dirs/cam_000010.png
 """

@@ -5,13 +5,6 @@ dataset_type = 'PlagiarizedFashionDataset'
 data_root = 'data/plagiarized_fashion'
 ann_file = 'annotations/pf_test.json'
 
-data_preprocessor = dict(
-    num_classes=-1,
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    to_rgb=True,
-)
-
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(224, 224)),

@@ -42,9 +42,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from .category_map import DF2_TO_PSNET
 from .deepfashion2 import DF2FormatError, df2_keypoints_294, read_df2_anno
-from .pf_format import PF_CATEGORIES, PF_FORMAT_VERSION, PF_REGIONS, check_pf, dump_pf
+from ..structures import DF2_TO_PSNET, PSNET_CATEGORIES, REGIONS
+from .pf_format import PF_FORMAT_VERSION, check_pf, dump_pf
 
 PathLike = Union[str, os.PathLike]
 
@@ -121,7 +121,7 @@ class DF2PFReport:
 def df2_pf_metainfo(dataset_name: str = 'DeepFashion2') -> Dict[str, Any]:
     """The ``metainfo`` of a converted file: PS-Net's categories and regions, DF2 layout."""
     return dict(dataset_name=dataset_name, format_version=PF_FORMAT_VERSION,
-                categories=list(PF_CATEGORIES), regions=list(PF_REGIONS),
+                categories=list(PSNET_CATEGORIES), regions=list(REGIONS),
                 landmark_layout='deepfashion2')
 
 

@@ -4,13 +4,13 @@ mmpose's DeepFashion2 metainfo lists vest keypoint 9 -> 13 one way only, so its 
 map slot 140 (vest keypoint 13) to itself and a flipped vest keeps that point on the wrong side
 (in flip augmentation and in flip test). This subclass takes mmpose's metainfo unchanged except
 for ``flip_indices`` and ``flip_pairs``, which come from
-:func:`ps_net.datasets.df2_layout.df2_flip_indices` (derived from the keypoint order and tested
+:func:`ps_net.structures.df2_layout.df2_flip_indices` (derived from the keypoint order and tested
 against mmpose's table: they differ in that one slot).
 """
 from mmpose.datasets import DeepFashion2Dataset
 from mmpose.registry import DATASETS
 
-from .df2_layout import DF2_NUM_SLOTS, df2_flip_indices
+from ..structures.df2_layout import DF2_NUM_SLOTS, df2_flip_indices
 
 
 @DATASETS.register_module()

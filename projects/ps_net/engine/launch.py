@@ -10,6 +10,8 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
 
+from ..utils.config_overrides import merge_cfg_options
+
 __all__ = ['apply_train_args', 'apply_test_args', 'setup_cpu_distributed', 'finish_distributed']
 
 
@@ -35,7 +37,8 @@ def apply_train_args(cfg: Config, config_path: str, *, work_dir: Optional[str] =
         amp: Train with automatic mixed precision.
         no_validate: Drop the validation loop.
         launcher: ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
-        cfg_options: ``--cfg-options`` overrides, merged last.
+        cfg_options: ``--cfg-options`` overrides, merged last (a list entry may be named
+            by its type: ``custom_hooks.PSNetRegionWeightHook.steps``).
 
     Raises:
         ValueError: for an unknown launcher or a resume path that does not exist.
@@ -55,7 +58,7 @@ def apply_train_args(cfg: Config, config_path: str, *, work_dir: Optional[str] =
     elif resume is not None:
         cfg.resume, cfg.load_from = True, resume
     if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+        merge_cfg_options(cfg, cfg_options)
     return cfg
 
 
@@ -74,7 +77,7 @@ def apply_test_args(cfg: Config, config_path: str, checkpoint: str, *,
     _set_work_dir(cfg, config_path, work_dir)
     cfg.load_from = checkpoint
     if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+        merge_cfg_options(cfg, cfg_options)
     return cfg
 
 
@@ -109,8 +112,8 @@ def finish_distributed() -> bool:
     Without it each rank leaves the group to interpreter finalization, where gloo's worker
     threads may still hold work objects whose tensors need the GIL; now and then a rank then dies
     with "terminate called without an active exception" (SIGABRT) after its work is done, and
-    ``torch.distributed.run`` reports the whole job as failed (seen once in CI here; pytorch PR
-    179291 describes the mechanism). Called only after success: on an error the other ranks may
+    ``torch.distributed.run`` reports the whole job as failed (pytorch PR 179291 describes the
+    mechanism). Called only after success: on an error the other ranks may
     be inside a collective, and the barrier would hang them instead of letting the job fail.
 
     Returns:

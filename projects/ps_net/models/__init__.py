@@ -6,16 +6,15 @@ from .backbones import PSNetAttentionResNet
 from .heads import PSNetLandmarkHead
 from .losses import PSNetRegionTripletLoss
 from .necks import PSNetFeatureNeck
-from .regions import REGIONS, RegionPooling, divide_regions
+from .regions import RegionPooling, divide_regions
 from .retrievers import (PSNetEnsembleRetriever, PSNetPCBRetriever, PSNetRetriever,
-                         PSNetTripletRetriever, region_similarity)
+                         PSNetTripletRetriever)
 from .wrappers import PSNetDistributedDataParallel
 
 __all__ = [
     'PSNetCBAM', 'PSNetChannelAttention', 'PSNetLandmarkAttention', 'PSNetSE',
     'PSNetSpatialAttention', 'PSNetAttentionResNet', 'PSNetLandmarkHead',
-    'PSNetRegionTripletLoss', 'PSNetFeatureNeck', 'REGIONS', 'RegionPooling', 'divide_regions',
+    'PSNetRegionTripletLoss', 'PSNetFeatureNeck', 'RegionPooling', 'divide_regions',
     'PSNetRetriever', 'PSNetPCBRetriever', 'PSNetEnsembleRetriever', 'PSNetTripletRetriever',
-    'region_similarity',
     'PSNetDistributedDataParallel'
 ]

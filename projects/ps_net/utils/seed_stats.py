@@ -1,4 +1,4 @@
-"""Mean and standard deviation of metrics over seeds (for the README's "mean +/- std" rows)."""
+"""Mean and standard deviation of metrics over seeds (the "mean +/- std" of the results tables)."""
 from typing import Dict, List, Mapping
 
 import numpy as np

@@ -12,7 +12,7 @@ from typing import List, Optional
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..datasets.category_map import DF2_CATEGORIES
+from ..structures import DF2_CATEGORIES
 from ..utils import atomic_write
 
 

@@ -9,47 +9,81 @@ re-shot, ignored by the plagiarism task, grey) or ``other`` (red).
 import io
 from typing import List, Optional, Sequence
 
+import mmcv
 import numpy as np
-from PIL import Image, ImageDraw
+from mmengine.visualization import Visualizer
+from PIL import Image
 
-from ..datasets.pf_format import PF_REGIONS
+from ..structures import REGIONS
 from ..utils import atomic_write
 
-#: One colour per region, in ``PF_REGIONS`` order.
+#: One colour per region, in ``REGIONS`` order.
 REGION_COLOURS = ((66, 135, 245), (0, 190, 190), (245, 166, 35), (200, 60, 200), (120, 200, 40))
 STATUS_COLOURS = {'query': (0, 0, 0), 'copy': (30, 160, 60), 'ignored': (150, 150, 150),
                   'other': (210, 40, 40)}
+#: Border around each crop (left, top, right, bottom; the caption sits in the bottom one).
+PADDING = (4, 4, 4, 20)
+GAP = 4  # between tiles
+LEGEND_HEIGHT = 16
 
 
-def _tile(img: np.ndarray, boxes: np.ndarray, valid: np.ndarray, fallback: np.ndarray,
-          caption: str, status: str, scale: int) -> Image.Image:
+def _visualizer() -> Visualizer:
+    # mmpretrain's UniversalVisualizer.visualize_image_retrieval draws the dataset's original
+    # images with scores only; the regions and status frames need the input crops, so the
+    # tiles are drawn with mmengine's Visualizer primitives instead. A private instance
+    # (Visualizer.get_instance would make it every later caller's current visualizer).
+    return Visualizer(name='ps_net_top_hits')
+
+
+def pixels_to_points(vis: Visualizer, pixels: float) -> float:
+    """A line width of ``pixels`` in the points matplotlib draws with."""
+    return pixels * 72 / vis.dpi
+
+
+def draw_tile(vis: Visualizer, img: np.ndarray, boxes: np.ndarray, valid: np.ndarray,
+              fallback: np.ndarray, caption: str, colour: tuple, scale: int) -> np.ndarray:
+    """An RGB crop upscaled by ``scale`` in a frame of ``colour``, its valid region boxes in
+    :data:`REGION_COLOURS` (dashed where ``fallback``) and ``caption`` under it."""
     h, w = img.shape[:2]
-    pic = Image.fromarray(img).resize((w * scale, h * scale), Image.BILINEAR)
-    tile = Image.new('RGB', (w * scale + 8, h * scale + 24), 'white')
-    tile.paste(pic, (4, 4))
-    draw = ImageDraw.Draw(tile)
-    draw.rectangle([1, 1, w * scale + 6, h * scale + 6], outline=STATUS_COLOURS[status], width=3)
-    for r, box in enumerate(boxes):
-        if not valid[r]:
-            continue
-        x0, y0, x1, y1 = (np.asarray(box, dtype=float) * scale + 4).tolist()
-        colour = REGION_COLOURS[r % len(REGION_COLOURS)]
-        if fallback[r]:  # dashed: the garment-box template, not the landmarks
-            for x in np.arange(x0, x1, 6):
-                draw.line([x, y0, min(x + 3, x1), y0], fill=colour, width=2)
-                draw.line([x, y1, min(x + 3, x1), y1], fill=colour, width=2)
-            for y in np.arange(y0, y1, 6):
-                draw.line([x0, y, x0, min(y + 3, y1)], fill=colour, width=2)
-                draw.line([x1, y, x1, min(y + 3, y1)], fill=colour, width=2)
-        else:
-            draw.rectangle([x0, y0, x1, y1], outline=colour, width=2)
-    draw.text((4, h * scale + 9), caption, fill=STATUS_COLOURS[status])
-    return tile
+    crop = mmcv.imresize(np.ascontiguousarray(img), (w * scale, h * scale),
+                         interpolation='bilinear')
+    vis.set_image(mmcv.impad(crop, padding=PADDING, pad_val=(255, 255, 255)))
+    # the frame: 3 px just outside the crop, in the status (or verdict) colour (a line at
+    # integer x covers pixels x - 1 to x + 1)
+    frame = np.array([PADDING[0] - 2, PADDING[1] - 2, PADDING[0] + w * scale + 1,
+                      PADDING[1] + h * scale + 1])
+    vis.draw_bboxes(frame, edge_colors=colour, line_widths=pixels_to_points(vis, 3),
+                    alpha=1.0)
+    shown = np.flatnonzero(np.asarray(valid, bool))
+    if len(shown):
+        vis.draw_bboxes(
+            np.asarray(boxes, dtype=float)[shown] * scale + PADDING[0],
+            edge_colors=[REGION_COLOURS[r % len(REGION_COLOURS)] for r in shown],
+            # dashed: the garment-box template, not the landmarks
+            line_styles=['--' if fallback[r] else '-' for r in shown],
+            line_widths=pixels_to_points(vis, 2), alpha=1.0)
+    vis.draw_texts(caption, np.array([PADDING[0], PADDING[1] + h * scale + 5]),
+                   colors=colour, font_sizes=6)
+    return vis.get_image()
+
+
+def draw_legend(vis: Visualizer, width: int) -> np.ndarray:
+    """A white strip ``width`` wide naming each region beside a swatch of its colour."""
+    vis.set_image(np.full((LEGEND_HEIGHT, width, 3), 255, np.uint8))
+    x = 4
+    for name, colour in zip(REGIONS, REGION_COLOURS):
+        if x + 10 > width:  # a narrow row shows the first regions only
+            break
+        vis.draw_bboxes(np.array([x, 3, x + 10, 13]), edge_colors=colour, face_colors=colour,
+                        line_widths=pixels_to_points(vis, 1), alpha=1.0)
+        vis.draw_texts(name, np.array([x + 13, 2]), colors=(0, 0, 0), font_sizes=6)
+        x += 13 + 7 * len(name) + 8
+    return vis.get_image()
 
 
 def draw_top_hits(query: dict, hits: Sequence[dict], out_path: Optional[str] = None,
                   scale: int = 2) -> Image.Image:
-    """A row: the query, then its hits in rank order.
+    """A row: the query, then its hits in rank order, over a legend of the region colours.
 
     Args:
         query: ``dict(img, boxes, valid, fallback)``: ``img`` an ``(H, W, 3)`` uint8 RGB crop,
@@ -65,27 +99,21 @@ def draw_top_hits(query: dict, hits: Sequence[dict], out_path: Optional[str] = N
     """
     if scale < 1:
         raise ValueError(f'scale must be >= 1, got {scale!r}')
-    tiles = [_tile(query['img'], query['boxes'], query['valid'], query['fallback'], 'query',
-                   'query', scale)]
     for rank, hit in enumerate(hits, 1):
         if hit['status'] not in STATUS_COLOURS or hit['status'] == 'query':
             raise ValueError(f"hit {rank} status must be 'copy', 'ignored' or 'other', got "
                              f"{hit['status']!r}")
-        tiles.append(_tile(hit['img'], hit['boxes'], hit['valid'], hit['fallback'],
-                           f"#{rank} {hit['score']:.3f} {hit['status']}", hit['status'], scale))
-    legend_h = 16
-    width = sum(t.width for t in tiles) + 4 * (len(tiles) - 1)
-    sheet = Image.new('RGB', (width, tiles[0].height + legend_h), 'white')
-    x = 0
-    for t in tiles:
-        sheet.paste(t, (x, 0))
-        x += t.width + 4
-    draw = ImageDraw.Draw(sheet)
-    x = 4
-    for name, colour in zip(PF_REGIONS, REGION_COLOURS):
-        draw.rectangle([x, tiles[0].height + 3, x + 10, tiles[0].height + 13], fill=colour)
-        draw.text((x + 13, tiles[0].height + 2), name, fill=(0, 0, 0))
-        x += 13 + 7 * len(name) + 8
+    vis = _visualizer()
+    items = [(query, 'query', 'query')] + [
+        (hit, f"#{rank} {hit['score']:.3f} {hit['status']}", hit['status'])
+        for rank, hit in enumerate(hits, 1)]
+    tiles = [draw_tile(vis, item['img'], item['boxes'], item['valid'], item['fallback'],
+                       caption, STATUS_COLOURS[status], scale) for item, caption, status in items]
+    row = [tiles[0]]
+    for tile in tiles[1:]:
+        row += [np.full((tile.shape[0], GAP, 3), 255, np.uint8), tile]
+    row = np.concatenate(row, axis=1)
+    sheet = Image.fromarray(np.concatenate([row, draw_legend(vis, row.shape[1])], axis=0))
     if out_path is not None:
         buf = io.BytesIO()
         sheet.save(buf, 'PNG')

@@ -1,18 +1,9 @@
-"""The Plagiarized Fashion annotation format, v1 (``shared/docs/plagiarized-fashion-format.md``).
+"""Validation of a Plagiarized Fashion v1 dict (``shared/docs/plagiarized-fashion-format.md``).
 
-Constants of the format. The validation of a whole file lives here too so that the dataset,
+:func:`iter_pf_issues` yields structured :class:`PFIssue` records, :func:`validate_pf` formats
+every one of them, :func:`check_pf` raises :class:`PFFormatError` listing them. The dataset,
 ``tools/dataset_converters/validate_pf.py``, the CSV converter and the synthetic writer all
-apply exactly the same rules.
-
-Three layers, each usable alone:
-
-* validation: :func:`iter_pf_issues` yields structured :class:`PFIssue` records,
-  :func:`validate_pf` formats every one of them, :func:`check_pf` raises
-  :class:`PFFormatError` listing them;
-* files: :func:`load_pf` (read + check), :func:`dump_pf` (check + atomic write, no silent
-  overwrite), :func:`pf_summary` (counts);
-* ground truth: :func:`pf_ground_truth` / :func:`pf_ground_truth_arrays` give, per query, the
-  positive and the ignored gallery positions of a task, and which queries are skipped.
+apply these rules.
 
 Decisions where the spec leaves room (all checked by :func:`validate_pf`):
 
@@ -25,49 +16,14 @@ Decisions where the spec leaves room (all checked by :func:`validate_pf`):
 * Coordinates must be finite ``int``/``float`` (never ``bool``); landmark visibility must be an
   ``int`` 0, 1 or 2.
 """
-import json
 import math
-import os
 import posixpath
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
-import numpy as np
-
-from ..utils import atomic_write
-
-PF_FORMAT_VERSION = 1
-
-#: Default categories (PS-Net's four); a file may declare others in ``metainfo.categories``.
-PF_CATEGORIES = ('short_sleeved_top', 'long_sleeved_top', 'outwear', 'dress')
-
-#: Region names, by the wearer's left and right, in the order used by every region tensor.
-PF_REGIONS = ('left_sleeve', 'right_sleeve', 'collar', 'chest', 'waist')
-
-PF_RELATIONS = ('original', 'identical', 'plagiarized', 'irrelevant')
-
-PF_SPLITS = ('query', 'gallery')
-
-PF_REQUIRED_FIELDS = ('img_path', 'split', 'design_id', 'relation', 'category',
-                      'modified_regions')
-
-#: Retrieval tasks of the spec: ``plagiarized`` (the default) and ``identical``.
-PF_TASKS = ('plagiarized', 'identical')
-
-#: Optional per-entry fields of the spec (other extra keys are allowed and kept unchecked).
-PF_OPTIONAL_FIELDS = ('bbox', 'landmarks', 'region_boxes')
-
-#: The two sleeve names that together count as one edit (a copy may then list three names).
-PF_SLEEVE_PAIR = ('left_sleeve', 'right_sleeve')
-
-#: Landmark visibility codes: 0 not labelled, 1 occluded, 2 visible.
-PF_VISIBILITIES = (0, 1, 2)
-
-#: For each task, the relation of the positives and the relation of the ignored entries.
-_TASK_RELATIONS = {
-    'plagiarized': ('plagiarized', 'identical'),
-    'identical': ('identical', 'plagiarized'),
-}
+from ...structures import SLEEVE_PAIR
+from .constants import (PF_FORMAT_VERSION, PF_RELATIONS, PF_REQUIRED_FIELDS, PF_SPLITS,
+                        PF_VISIBILITIES)
 
 
 class PFFormatError(ValueError):
@@ -220,7 +176,7 @@ def _modified_regions_issues(index: int, entry: dict,
     dups = sorted({v for v in value if value.count(v) > 1})
     if dups:
         yield PFIssue(index, field, f'expected no duplicate names, got duplicates {dups!r}')
-    both_sleeves = all(s in value for s in PF_SLEEVE_PAIR)
+    both_sleeves = all(s in value for s in SLEEVE_PAIR)
     max_names = 3 if both_sleeves else 2
     if not value:
         yield PFIssue(index, field,
@@ -409,275 +365,3 @@ def check_pf(data: Any, source: str = '<data>') -> None:
     problems = validate_pf(data, source=source)
     if problems:
         raise PFFormatError(problems, source)
-
-
-# --------------------------------------------------------------------------- files
-def read_pf_json(path: str, backend_args: Optional[dict] = None) -> Any:
-    """Parse a Plagiarized Fashion file as JSON (whatever its extension), without checking it.
-
-    Args:
-        path (str): Local path or any URI that ``mmengine.fileio`` can read.
-        backend_args (dict, optional): Arguments of the ``mmengine.fileio`` backend.
-
-    Returns:
-        Any: The parsed JSON.
-
-    Raises:
-        PFFormatError: When the file is not valid JSON (the message names the file and the
-            line and column of the syntax error).
-    """
-    from mmengine.fileio import get_text
-    text = get_text(str(path), backend_args=backend_args)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise PFFormatError([f'{path}: not valid JSON: {err}'], str(path)) from err
-
-
-def load_pf(path: str, backend_args: Optional[dict] = None) -> dict:
-    """Read and check a Plagiarized Fashion file.
-
-    Args:
-        path (str): Local path or any URI that ``mmengine.fileio`` can read.
-        backend_args (dict, optional): Arguments of the ``mmengine.fileio`` backend.
-
-    Returns:
-        dict: The file's ``{'metainfo': ..., 'data_list': ...}``.
-
-    Raises:
-        PFFormatError: When the file is not JSON or breaks the format (every problem listed).
-    """
-    data = read_pf_json(path, backend_args)
-    check_pf(data, str(path))
-    return data
-
-
-def pf_to_json(data: dict) -> str:
-    """The canonical text of a Plagiarized Fashion dict: UTF-8, 2-space indent, one entry of
-    ``data_list`` per line (an entry with 294 landmarks stays one line), final newline.
-
-    Example:
-        >>> print(pf_to_json({'metainfo': {'format_version': 1}, 'data_list': [{'a': [1, 2]}]}))
-        {
-          "metainfo": {
-            "format_version": 1
-          },
-          "data_list": [
-            {"a":[1,2]}
-          ]
-        }
-        <BLANKLINE>
-    """
-    parts = []
-    for key, value in data.items():
-        if key == 'data_list' and isinstance(value, list) and value:
-            rows = ',\n'.join('    ' + json.dumps(e, ensure_ascii=False, separators=(',', ':'))
-                              for e in value)
-            text = '[\n' + rows + '\n  ]'
-        else:
-            text = json.dumps(value, indent=2, ensure_ascii=False).replace('\n', '\n  ')
-        parts.append(f'  {json.dumps(key, ensure_ascii=False)}: {text}')
-    return '{\n' + ',\n'.join(parts) + '\n}\n'
-
-
-def dump_pf(data: dict, path: str, *, overwrite: bool = False) -> None:
-    """Check ``data`` and write it atomically to ``path`` (temp file, then rename).
-
-    A reader never sees a half-written file: the text goes to a temporary file in the same
-    folder, which is then renamed. Without ``overwrite`` an existing ``path`` is never replaced,
-    even when it appears while the file is being written (the rename is a no-clobber hard link).
-
-    Args:
-        data (dict): The Plagiarized Fashion dict.
-        path (str): Output file (local).
-        overwrite (bool): Replace an existing ``path``. Defaults to False.
-
-    Raises:
-        PFFormatError: When ``data`` breaks the format (nothing is written).
-        FileExistsError: When ``path`` exists and ``overwrite`` is False.
-    """
-    path = os.fspath(path)
-    check_pf(data, path)
-    atomic_write(path, pf_to_json(data), overwrite=overwrite)
-
-
-def pf_summary(data: dict) -> Dict[str, Any]:
-    """Counts of a valid Plagiarized Fashion dict.
-
-    Args:
-        data (dict): A dict that passes :func:`check_pf`.
-
-    Returns:
-        dict: ``entries``, ``query``, ``gallery`` (ints) and ``relations`` (relation -> count,
-        every relation of :data:`PF_RELATIONS` present, zeros included).
-
-    Examples:
-        >>> pf_summary({'metainfo': {}, 'data_list': [
-        ...     {'split': 'query', 'relation': 'original'},
-        ...     {'split': 'gallery', 'relation': 'plagiarized'}]})['relations']['plagiarized']
-        1
-    """
-    entries = data['data_list']
-    relations = {r: 0 for r in PF_RELATIONS}
-    for entry in entries:
-        relations[entry['relation']] += 1
-    return dict(entries=len(entries),
-                query=sum(e['split'] == 'query' for e in entries),
-                gallery=sum(e['split'] == 'gallery' for e in entries),
-                relations=relations)
-
-
-# --------------------------------------------------------------------------- ground truth
-@dataclass(frozen=True, eq=False, repr=False)
-class PFGroundTruth:
-    """Per-query ground truth of one task.
-
-    Gallery positions index the gallery in its given order (for a file: the order of its
-    ``split == 'gallery'`` entries, i.e. the index in a ``split='gallery'`` dataset).
-
-    Attributes:
-        task (str): ``'plagiarized'`` or ``'identical'``.
-        positives (tuple[np.ndarray]): Per query, sorted int64 gallery positions of the
-            positives.
-        ignored (tuple[np.ndarray]): Per query, sorted int64 gallery positions taken out of
-            that query's ranking.
-        num_gallery (int): Size of the gallery.
-    """
-
-    task: str
-    positives: Tuple[np.ndarray, ...]
-    ignored: Tuple[np.ndarray, ...]
-    num_gallery: int
-
-    def __repr__(self) -> str:
-        return (f'PFGroundTruth(task={self.task!r}, queries={self.num_queries}, '
-                f'gallery={self.num_gallery}, skipped={self.num_skipped})')
-
-    @property
-    def num_queries(self) -> int:
-        """Number of queries, skipped ones included."""
-        return len(self.positives)
-
-    @property
-    def skipped(self) -> np.ndarray:
-        """Bool mask over queries: ``True`` where a query has no positive (skipped, counted)."""
-        return np.array([p.size == 0 for p in self.positives], dtype=bool)
-
-    @property
-    def num_skipped(self) -> int:
-        """How many queries have no positive in the gallery."""
-        return int(self.skipped.sum())
-
-    @property
-    def evaluated(self) -> np.ndarray:
-        """Int64 indices of the queries that have at least one positive."""
-        return np.flatnonzero(~self.skipped)
-
-    def relevance_matrix(self) -> np.ndarray:
-        """Dense ``[num_queries, num_gallery]`` int8 matrix: 1 positive, -1 ignored, 0 negative.
-
-        Memory grows as queries x gallery; meant for small sets and for metric code that works
-        on dense matrices.
-        """
-        matrix = np.zeros((self.num_queries, self.num_gallery), dtype=np.int8)
-        for q, (pos, ign) in enumerate(zip(self.positives, self.ignored)):
-            matrix[q, pos] = 1
-            matrix[q, ign] = -1
-        return matrix
-
-
-def _check_task(task: str) -> str:
-    """Return ``task`` when it is a known task, else raise ``ValueError`` echoing it."""
-    if task not in PF_TASKS:
-        raise ValueError(f'task must be one of {PF_TASKS!r}, got {task!r}')
-    return task
-
-
-def pf_ground_truth_arrays(query_design_ids: Sequence[int], gallery_design_ids: Sequence[int],
-                          gallery_relations: Sequence[str],
-                          task: str = 'plagiarized') -> PFGroundTruth:
-    """Ground truth of ``task`` from the design ids and relations alone.
-
-    For a query of design ``d``: with task ``plagiarized`` the positives are the gallery entries
-    of design ``d`` and relation ``plagiarized`` and those of relation ``identical`` are ignored;
-    with task ``identical`` the two relations swap roles. Every other gallery entry (other
-    designs; same-design ``original`` or ``irrelevant``) is a negative. A query with no positive
-    is reported in :attr:`PFGroundTruth.skipped`.
-
-    Runs in O(queries + gallery): the gallery positions are grouped by design once.
-
-    Args:
-        query_design_ids (Sequence[int]): Design id of each query.
-        gallery_design_ids (Sequence[int]): Design id of each gallery entry.
-        gallery_relations (Sequence[str]): Relation of each gallery entry.
-        task (str): ``'plagiarized'`` (default) or ``'identical'``.
-
-    Returns:
-        PFGroundTruth: Positives and ignored gallery positions per query.
-
-    Examples:
-        >>> gt = pf_ground_truth_arrays([7, 8], [7, 7, 7, 8],
-        ...                             ['plagiarized', 'identical', 'irrelevant', 'identical'])
-        >>> [p.tolist() for p in gt.positives], [i.tolist() for i in gt.ignored]
-        ([[0], []], [[1], [3]])
-        >>> gt.skipped.tolist()
-        [False, True]
-    """
-    pos_relation, ign_relation = _TASK_RELATIONS[_check_task(task)]
-    gallery_ids = np.asarray(gallery_design_ids, dtype=np.int64).reshape(-1)
-    relations = np.asarray(gallery_relations, dtype=object).reshape(-1)
-    if gallery_ids.shape != relations.shape:
-        raise ValueError(f'gallery_design_ids and gallery_relations differ in length: '
-                         f'{gallery_ids.size} != {relations.size}')
-    positives = _positions_by_design(gallery_ids, relations == pos_relation)
-    ignored = _positions_by_design(gallery_ids, relations == ign_relation)
-    empty = np.zeros(0, dtype=np.int64)
-    empty.setflags(write=False)
-    query_ids = np.asarray(query_design_ids, dtype=np.int64).reshape(-1).tolist()
-    return PFGroundTruth(task=task,
-                         positives=tuple(positives.get(d, empty) for d in query_ids),
-                         ignored=tuple(ignored.get(d, empty) for d in query_ids),
-                         num_gallery=int(gallery_ids.size))
-
-
-def _positions_by_design(design_ids: np.ndarray, mask: np.ndarray) -> Dict[int, np.ndarray]:
-    """Map design id -> sorted int64 positions where ``mask`` holds, for that design."""
-    positions = np.flatnonzero(mask).astype(np.int64)
-    if positions.size == 0:
-        return {}
-    ids = design_ids[positions]
-    order = np.argsort(ids, kind='stable')
-    ids, positions = ids[order], positions[order]
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    groups = np.split(positions, starts[1:])
-    for group in groups:
-        group.setflags(write=False)  # shared by every query of that design
-    return {int(ids[s]): g for s, g in zip(starts, groups)}
-
-
-def pf_ground_truth(query_entries: Sequence[Mapping[str, Any]],
-                    gallery_entries: Sequence[Mapping[str, Any]],
-                    task: str = 'plagiarized') -> PFGroundTruth:
-    """Ground truth of ``task`` for PF entries (dicts with ``design_id`` and ``relation``).
-
-    Thin wrapper over :func:`pf_ground_truth_arrays`; positions index ``gallery_entries``.
-
-    Args:
-        query_entries (Sequence[Mapping]): The queries, in order.
-        gallery_entries (Sequence[Mapping]): The gallery, in order.
-        task (str): ``'plagiarized'`` (default) or ``'identical'``.
-
-    Returns:
-        PFGroundTruth: Positives and ignored gallery positions per query.
-    """
-    _check_task(task)
-    return pf_ground_truth_arrays([e['design_id'] for e in query_entries],
-                                  [e['design_id'] for e in gallery_entries],
-                                  [e['relation'] for e in gallery_entries], task)
-
-
-def pf_split_entries(data: dict) -> Tuple[List[dict], List[dict]]:
-    """The query and the gallery entries of a PF dict, each in file order."""
-    entries = data['data_list']
-    return ([e for e in entries if e['split'] == 'query'],
-            [e for e in entries if e['split'] == 'gallery'])

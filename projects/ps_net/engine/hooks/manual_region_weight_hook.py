@@ -18,11 +18,11 @@ from mmengine.model import is_model_wrapper
 
 from mmpretrain.registry import HOOKS
 
-from ...datasets.pf_format import PF_REGIONS
+from ...structures import REGIONS
 
 
 def manual_weight_table(weights: Mapping[str, Sequence[float]], categories: Sequence[str],
-                        regions: Sequence[str] = PF_REGIONS) -> torch.Tensor:
+                        regions: Sequence[str] = REGIONS) -> torch.Tensor:
     """The ``[C, R]`` table of ``weights`` in ``categories`` order, rows normalised to sum 1.
 
     Args:
@@ -86,9 +86,9 @@ class PSNetManualRegionWeightHook(Hook):
         buf = getattr(model, 'region_weights', None)
         if not isinstance(buf, torch.Tensor) or buf.dim() != 2:
             raise TypeError(f'{type(model).__name__} has no [C, R] region_weights buffer')
-        if buf.shape[1] != len(PF_REGIONS):
+        if buf.shape[1] != len(REGIONS):
             raise ValueError(f'{type(model).__name__}.region_weights has {buf.shape[1]} regions, '
-                             f'the manual table {len(PF_REGIONS)} ({list(PF_REGIONS)!r})')
+                             f'the manual table {len(REGIONS)} ({list(REGIONS)!r})')
         table = manual_weight_table(self.weights, model.categories)
         with torch.no_grad():
             buf.copy_(table.to(buf))

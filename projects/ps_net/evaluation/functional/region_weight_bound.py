@@ -1,6 +1,6 @@
 """How much region weights *can* help: the best per-category weights of eq. 1 on a labelled split.
 
-PS-Net ranks a gallery by eq. 1, ``s(I, I') = sum_r lambda_r cos(f_r(I), f_r(I'))`` with the
+PS-Net ranks a gallery by eq. 1 (:func:`~ps_net.structures.region_similarity`) with the region
 weights of the query's category. A query's ranking depends only on its own category's weights,
 so the overall mAP (the mean of the queries' average precisions) is maximised category by
 category: for each category this module scores every weight vector of a grid on that
@@ -19,6 +19,10 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 import torch
+
+from ...structures import region_similarity
+from .average_precision import average_precision
+from .ranking import check_ground_truth, positive_ranks
 
 
 def weight_grid(levels: Sequence[float] = (0.05, 0.2, 0.4, 0.8),
@@ -77,8 +81,8 @@ def region_weight_bound(q_feats, q_valid, q_category: Sequence[int], g_feats, g_
         q_valid: ``(Q, R)`` bool.
         q_category: the region-weight row of each query's category (``0 .. C-1``).
         g_feats: ``(G, R, D)``; g_valid: ``(G, R)`` bool.
-        positives / ignored: per query, gallery positions (as for
-            :meth:`~ps_net.evaluation.metrics.PSNetPlagiarismMetric.calculate`).
+        positives / ignored: per query, gallery positions (checked by
+            :func:`~ps_net.evaluation.functional.check_ground_truth`).
         num_categories: C, the rows of the weight table.
         grid: ``(M, R)`` candidate weight vectors (default :func:`weight_grid`).
         start: ``(C, R)`` weights reported as ``start`` (e.g. a checkpoint's learned ones;
@@ -88,11 +92,12 @@ def region_weight_bound(q_feats, q_valid, q_category: Sequence[int], g_feats, g_
     Returns:
         ``weights`` ``(C, R)`` best per category (``start``'s row where a category has no
         evaluated query), ``mAP`` with them, ``start_mAP`` and ``uniform_mAP`` (percent, the
-        metric's full-ranking mAP), and ``per_category`` ``{row: {num_queries, uniform, start,
-        best}}`` (mAP percent of that category's queries).
+        full-ranking mAP of ``PSNetPlagiarismMetric``), and ``per_category``
+        ``{row: {num_queries, uniform, start, best}}`` (mAP percent of that category's queries).
 
     Raises:
-        ValueError: on inconsistent shapes, a category outside ``[0, C)`` or a bad grid.
+        ValueError: on inconsistent shapes, bad gallery positions, a category outside
+            ``[0, C)`` or a bad grid.
 
     Example:
         Two queries of category 0 and their copies (gallery 1 and 2); each copy changed
@@ -110,12 +115,11 @@ def region_weight_bound(q_feats, q_valid, q_category: Sequence[int], g_feats, g_
         >>> out['uniform_mAP'], out['mAP'], out['weights'].round(2).tolist()
         (75.0, 100.0, [[0.2, 0.8]])
     """
-    from ..metrics.plagiarism import PSNetPlagiarismMetric  # the metric's AP, not a copy of it
-    from ...models.retrievers.similarity import region_similarity
-
     q_feats, g_feats = torch.as_tensor(q_feats).float(), torch.as_tensor(g_feats).float()
     q_valid, g_valid = torch.as_tensor(q_valid).bool(), torch.as_tensor(g_valid).bool()
     _check(q_feats, q_valid, q_category, g_feats, g_valid, positives, ignored)
+    truth = [check_ground_truth(p, i, g_feats.shape[0], (f'positives[{q}]', f'ignored[{q}]'))
+             for q, (p, i) in enumerate(zip(positives, ignored))]
     r = q_feats.shape[1]
     cats = np.asarray(q_category, dtype=np.int64)
     if cats.size and (cats.min() < 0 or cats.max() >= num_categories):
@@ -132,11 +136,11 @@ def region_weight_bound(q_feats, q_valid, q_category: Sequence[int], g_feats, g_
     def category_map(idx: np.ndarray, weights: np.ndarray) -> float:
         """mAP of the queries ``idx`` ranked with the ``(len(idx), R)`` weights."""
         sim = region_similarity(q_feats[idx], q_valid[idx], g_feats, g_valid,
-                                torch.as_tensor(weights).float()).numpy()
-        return PSNetPlagiarismMetric.calculate(sim, [positives[i] for i in idx],
-                                               [ignored[i] for i in idx], topk=(1, ))['mAP']
+                                torch.as_tensor(weights).float()).numpy().astype(np.float64)
+        aps = [average_precision(positive_ranks(row, *truth[i])) for row, i in zip(sim, idx)]
+        return float(np.mean(aps) * 100)
 
-    has_pos = np.asarray([len(p) > 0 for p in positives], bool)
+    has_pos = np.asarray([p.size > 0 for p, _ in truth], bool)
     best = start.copy()
     per_category: Dict[int, dict] = {}
     for c in range(num_categories):

@@ -1,17 +1,11 @@
 """Normalized error (NE) of fashion landmarks, as the DeepFashion-C landmark protocol defines it.
 
-The DeepFashion landmark benchmark (Liu et al., "Fashion Landmark Detection in the Wild", ECCV
-2016; DeepFashion Category-and-Attribute, "DeepFashion-C") scores a landmark detector by the
-*normalized error*: "the L2 distance between predicted and ground-truth landmarks in the
-normalized coordinate space (i.e. normalized with respect to the width/height of the image)".
-The image is the clothing crop the model sees, so x is divided by the crop width and y by the
-crop height. PS-Net (Table 4) reports NE 0.0339 on DeepFashion-C.
-
 In an mmpose top-down pipeline the crop is the box ``input_center`` / ``input_scale`` set by
 ``TopdownAffine`` (after ``GetBBoxCenterScale``'s padding and the aspect-ratio fix), both in
 original-image pixels, and ``PackPoseInputs`` keeps both as data-sample metainfo by default.
 Predictions (``pred_instances.keypoints``) and ground truth (``gt_instances.keypoints``) are in
-original-image pixels too, so per point ``NE = sqrt((dx / scale_w) ** 2 + (dy / scale_h) ** 2)``.
+original-image pixels too, so the error is measured against the crop size (see
+:class:`PSNetNormalizedError`).
 """
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
@@ -87,8 +81,7 @@ class PSNetNormalizedError(BaseMetric):
     ground-truth landmarks in the normalized coordinate space (i.e. normalized with respect to
     the width/height of the image)", averaged over the labelled landmarks. Here the image is
     the top-down crop (``input_center``, ``input_scale``), so a point's error is
-    ``sqrt((dx / scale_w) ** 2 + (dy / scale_h) ** 2)``. Lower is better; PS-Net reports 0.0339
-    on DeepFashion-C (Table 4).
+    ``sqrt((dx / scale_w) ** 2 + (dy / scale_h) ** 2)``. Lower is better.
 
     Which points count: a slot counts when its ground-truth visibility is > 0 (mmpose's
     ``keypoints_visible``; DeepFashion2 v=1 "occluded but labelled" counts, v=0 "absent" does

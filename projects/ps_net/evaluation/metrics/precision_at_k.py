@@ -1,38 +1,22 @@
 """Top-K precision and its "mAP" as the CBAM clothing-retrieval paper (2022) defines them.
 
 The paper (``shared/papers/cbam-clothing-retrieval-2022.md``, section 4.2) ranks the gallery by
-the Euclidean distance of the features (eq. 4) and reports, for K = 5, 10, 20:
-
-- eq. 5, top-K precision: ``P_k = N_r / k``, "``N_r`` the number of similar images retrieved,
-  ``k`` the number of retrieved images";
-- eq. 6 and 7: ``AP(X_q) = (1 / N_r) * sum_{k=1}^{N_r} P_k`` and
-  ``mAP = (1 / M) * sum_{q=1}^{M} AP(X_q)``, ``M`` the number of queries.
-
-Eq. 6 read literally averages the precisions at the first ``N_r`` *cut-offs*, whatever the ranks
-of the relevant images, so it is not average precision (a ranking with its only relevant image
-at rank 2 of 2 scores ``P_1 = 0``), and it is 0/0 for a query with no relevant image in its
-top K. This module therefore reports both:
-
-- ``mAP@K``: average precision truncated at K, ``AP@K = (1 / N_r) * sum_{i=1}^{N_r} i / r_i``
-  over the ranks ``r_1 < ... < r_{N_r} <= K`` of the relevant images in the top K: the precision
-  at each relevant image, averaged with the paper's own normaliser ``N_r`` (relevant images
-  *retrieved*, as in the "mAP@K" of hashing papers); 0 when ``N_r = 0`` (nothing relevant
-  retrieved). Unlike mmpretrain's ``RetrievalAveragePrecision``, it does not divide by all the
-  relevant images of the gallery.
-- ``eq6_mAP@K``: eq. 6 literally, averaged over the queries where it is defined
-  (``N_r >= 1``); ``eq6_num_undefined@K`` counts the others.
-
-Values are percentages (0-100), as in the paper's tables.
+the Euclidean distance of the features (eq. 4) and reports P@K and mAP for K = 5, 10, 20; see
+:class:`PSNetPrecisionAtK` for the definitions and where the literal eq. 6 is not average
+precision. Values are percentages (0-100), as in the paper's tables.
 """
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
 
-from ps_net.datasets.pf_format import PF_RELATIONS, load_pf, pf_split_entries
-from .plagiarism import (_as_scores, _check_common_args, _check_topk, _is_int, _sample_get,
-                         _sample_keys, _sample_scores, _to_numpy, tie_ranks)
+from ps_net.datasets.pf_format import load_pf, pf_split_entries
+from ..functional.average_precision import average_precision
+from ..functional.ranking import tie_ranks
+from ..functional.recall import retrieved_at_k
+from .retrieval_inputs import (as_scores, check_score_key_and_prefix, check_topk, is_int,
+                               sample_get, sample_keys, sample_scores, to_numpy)
 
 __all__ = ['PSNetPrecisionAtK']
 
@@ -46,16 +30,16 @@ def _query_record(order_key: np.ndarray, relevant: np.ndarray,
                   topk: Sequence[int]) -> Dict[str, np.ndarray]:
     """P@K, AP@K and literal eq. 6 of one query (fractions; eq. 6 NaN when ``N_r = 0``)."""
     ranks = tie_ranks(order_key, np.flatnonzero(relevant))
-    ks = np.asarray(topk, dtype=np.int64)
-    n_r = (ranks[None, :] <= ks[:, None]).sum(axis=1)  # N_r per K
-    prec_at_rank = np.arange(1, ranks.size + 1) / np.maximum(ranks, 1)  # i / r_i
-    ap = np.array([prec_at_rank[:n].sum() / n if n else 0.0 for n in n_r])
+    n_r = retrieved_at_k(ranks, topk)  # N_r per K
+    ap = np.array([average_precision(ranks, k) for k in topk])
     eq6 = np.array([_literal_eq6(ranks, int(n)) for n in n_r])
-    return dict(precision=n_r / ks, ap=ap, eq6=eq6, num_relevant=int(ranks.size))
+    return dict(precision=n_r / np.asarray(topk, dtype=np.int64), ap=ap, eq6=eq6,
+                num_relevant=int(ranks.size))
 
 
 def _literal_eq6(ranks: np.ndarray, n_r: int) -> float:
-    """``(1 / N_r) * sum_{k=1}^{N_r} P_k`` with ``P_k = |{i: r_i <= k}| / k``; NaN if N_r = 0."""
+    """Eq. 6 as written, ``(1 / N_r) * sum_{k=1}^{N_r} P_k`` with ``P_k`` the precision at
+    cut-off ``k`` (``|{i: r_i <= k}| / k``); NaN when ``N_r = 0``."""
     if n_r == 0:
         return float('nan')
     cutoffs = np.arange(1, n_r + 1)
@@ -93,15 +77,40 @@ def _order_key(scores: np.ndarray, ranking: str) -> np.ndarray:
     return scores if ranking == 'distance' else -scores
 
 
-def _gallery_labels(values: Sequence[Any], name: str, kind: str) -> np.ndarray:
-    """Gallery ``design_id`` (ints) or ``category`` (strings) values as an array."""
-    values = list(_to_numpy(values).reshape(-1)) if kind == 'int' else list(values)
-    check = _is_int if kind == 'int' else (lambda v: isinstance(v, str))
-    bad = [v for v in values if not check(v)]
-    if bad:
-        raise ValueError(f'gallery {name} must be {"ints" if kind == "int" else "strings"}, '
-                         f'got {bad[:5]!r}')
-    return np.array(values, dtype=np.int64 if kind == 'int' else object)
+def _gallery_from_ann_file(ann_file: str, relevance: str,
+                           backend_args: Optional[dict]) -> Tuple[np.ndarray, np.ndarray]:
+    """Labels and relevance mask of the ``split == 'gallery'`` entries of a checked PF file.
+
+    The labels are the ``design_id`` (int64) or ``category`` (str) of each gallery entry, in
+    file order; with ``relevance='design'`` the mask is False for ``'irrelevant'`` entries.
+    """
+    _, gallery = pf_split_entries(load_pf(ann_file, backend_args))
+    if not gallery:
+        raise ValueError(f"{ann_file} has no 'gallery' entry: nothing to retrieve")
+    field = _RELEVANCE_FIELD[relevance]
+    labels = np.array([e[field] for e in gallery],
+                      dtype=np.int64 if field == 'design_id' else object)
+    if relevance == 'design':
+        mask = np.array([e['relation'] != 'irrelevant' for e in gallery], dtype=bool)
+    else:
+        mask = np.ones(len(gallery), dtype=bool)
+    return labels, mask
+
+
+def _sample_label(sample: Any, field: str, owner: str) -> Union[int, str]:
+    """The query's ``design_id`` (one int) or ``category`` (a string) from its metainfo."""
+    label = sample_get(sample, field)
+    if label is None:
+        raise ValueError(f"{owner} needs the query's {field!r} in each data sample (add it to "
+                         f'PackInputs(meta_keys=...)), got keys {sample_keys(sample)}')
+    if field == 'design_id':
+        array = to_numpy(label).reshape(-1)
+        if array.size != 1 or not is_int(array[0]):
+            raise ValueError(f'{owner}: design_id must be one int, got {label!r}')
+        return int(array[0])
+    if not isinstance(label, str):
+        raise ValueError(f'{owner}: category must be a string, got {label!r}')
+    return label
 
 
 @METRICS.register_module()
@@ -112,27 +121,31 @@ class PSNetPrecisionAtK(BaseMetric):
     gallery images among the top K:
 
     - ``P@K = N_r / K`` (eq. 5): the denominator is K even when the gallery is smaller than K.
-    - ``mAP@K`` (eq. 6/7, as implemented): the mean over queries of
-      ``AP@K = (1 / N_r) * sum_{i=1}^{N_r} i / r_i``, ``r_i`` the rank of the i-th relevant
-      image in the top K; 0 when ``N_r = 0``. **Deviation**: eq. 6 literally reads
-      ``(1 / N_r) * sum_{k=1}^{N_r} P_k`` (precision at the first ``N_r`` cut-offs), which is
-      not average precision and is 0/0 for ``N_r = 0``; it is reported as ``eq6_mAP@K``,
-      averaged over the queries where it is defined, with ``eq6_num_undefined@K`` counting the
-      others.
-    - ``M`` in eq. 7 is every query: a query with no relevant gallery image scores 0 in
-      ``P@K`` and ``mAP@K`` (counted in ``num_without_relevant``), as the paper averages over
-      all queries.
+    - ``mAP@K`` (eq. 6 and 7, as implemented): the mean over queries of AP@K
+      (:func:`~ps_net.evaluation.functional.average_precision` over the ranks in the top K,
+      normalised by ``N_r``), 0 when ``N_r = 0``; unlike mmpretrain's
+      ``RetrievalAveragePrecision``, it does not divide by all the relevant images of the
+      gallery. **Deviation**: eq. 6 read literally averages the precisions at the first
+      ``N_r`` *cut-offs*, whatever the ranks of the relevant images, which is not average
+      precision (a ranking with its only relevant image at rank 2 of 2 scores ``P_1 = 0``) and
+      is 0/0 for ``N_r = 0``; it is reported as ``eq6_mAP@K``, averaged over the queries where
+      it is defined, with ``eq6_num_undefined@K`` counting the others.
+    - ``mAP = (1 / M) * sum_{q=1}^{M} AP(X_q)`` (eq. 7), ``M`` every query: a query with no
+      relevant gallery image scores 0 in ``P@K`` and ``mAP@K`` (counted in
+      ``num_without_relevant``).
 
-    Relevance (``relevance``):
+    Relevance (``relevance``), from the gallery of ``gallery_ann_file`` (a Plagiarized Fashion
+    file: its ``split == 'gallery'`` entries in file order are the gallery positions of a
+    ``split='gallery'`` dataset, the retriever's prototype) and the query's data-sample
+    metainfo (``PackInputs`` ``meta_keys``):
 
     - ``'design'`` (default): same ``design_id`` as the query (DeepFashion in-shop item
-      retrieval, the paper's setting). When the gallery's Plagiarized Fashion ``relation`` is
-      known, an ``'irrelevant'`` entry is never relevant: the format gives a hard negative the
-      id of the design it was judged against.
+      retrieval, the paper's setting). An ``'irrelevant'`` entry is never relevant: the format
+      gives a hard negative the id of the design it was judged against.
     - ``'category'``: same ``category`` as the query.
 
     Ranking (``ranking``): ``'distance'`` sorts by ascending score (the paper's Euclidean
-    distance, eq. 4, see :meth:`euclidean_distances`), ``'similarity'`` by descending score.
+    distance, see :meth:`euclidean_distances`), ``'similarity'`` by descending score.
     mmpretrain's ``ImageToImageRetriever`` puts similarities in ``pred_score`` (cosine by
     default), hence the default ``'similarity'``; on L2-normalised features the cosine ranking
     equals the Euclidean one (``d^2 = 2 - 2 cos``). Ties: stable sort, so equal scores keep the
@@ -142,20 +155,14 @@ class PSNetPrecisionAtK(BaseMetric):
     Keys (``<p>`` the prefix): ``<p>/P@K``, ``<p>/mAP@K``, ``<p>/eq6_mAP@K``,
     ``<p>/eq6_num_undefined@K`` per K, ``<p>/num_queries``, ``<p>/num_without_relevant``.
 
-    The gallery labels reach the metric as for
-    :class:`~ps_net.evaluation.metrics.plagiarism.PSNetPlagiarismMetric`: from
-    ``gallery_ann_file`` (a Plagiarized Fashion file, its ``split == 'gallery'`` entries in file
-    order) or from :meth:`set_gallery` / :meth:`set_gallery_from_dataset`. The query's
-    ``design_id`` or ``category`` comes from the data-sample metainfo (``PackInputs``
-    ``meta_keys``).
-
     Args:
+        gallery_ann_file (str): The Plagiarized Fashion file of the gallery, read with
+            :func:`~ps_net.datasets.pf_format.load_pf` (a full path or URI: no ``data_root`` is
+            applied).
         topk (int | Sequence[int]): The K values. Defaults to (5, 10, 20), the paper's.
         relevance (str): ``'design'`` (default) or ``'category'``.
         ranking (str): ``'similarity'`` (default, higher score first) or ``'distance'``
             (lower score first).
-        gallery_ann_file (str, optional): Plagiarized Fashion file of the gallery (full path or
-            URI). None: call :meth:`set_gallery` before evaluating.
         backend_args (dict, optional): ``mmengine.fileio`` backend arguments.
         score_key (str): The data-sample field with the ``[G]`` scores. Defaults to
             ``'pred_score'``.
@@ -163,101 +170,38 @@ class PSNetPrecisionAtK(BaseMetric):
         prefix (str, optional): Prefix of the keys. Defaults to ``'cbam'``.
 
     Examples:
-        >>> metric = PSNetPrecisionAtK(topk=(1, 2))
-        >>> metric.set_gallery(design_ids=[3, 4, 3])
-        >>> metric.process([], [dict(pred_score=np.array([0.2, 0.9, 0.5]), design_id=3)])
-        >>> result = metric.evaluate(1)
-        >>> result['cbam/P@1'], result['cbam/P@2'], result['cbam/mAP@2']
-        (0.0, 50.0, 50.0)
+        In a config (the query pipeline keeps ``design_id`` in ``meta_keys``):
+
+        .. code:: python
+
+            test_evaluator = dict(type='PSNetPrecisionAtK',
+                                  gallery_ann_file='data/plagiarized_fashion/'
+                                                   'annotations/pf_test.json')
     """
 
     default_prefix: Optional[str] = 'cbam'
 
     def __init__(self,
+                 gallery_ann_file: str,
                  topk: Union[int, Sequence[int]] = (5, 10, 20),
                  relevance: str = 'design',
                  ranking: str = 'similarity',
-                 gallery_ann_file: Optional[str] = None,
                  backend_args: Optional[dict] = None,
                  score_key: str = 'pred_score',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        self.topk = _check_topk(topk)
+        self.topk = check_topk(topk)
         self.relevance = _check_choice(relevance, _RELEVANCES, 'relevance')
         self.ranking = _check_choice(ranking, _RANKINGS, 'ranking')
-        _check_common_args(score_key, gallery_ann_file, prefix)
+        if not isinstance(gallery_ann_file, str) or not gallery_ann_file:
+            raise ValueError(f'gallery_ann_file must be a path (str), got {gallery_ann_file!r}')
+        check_score_key_and_prefix(score_key, prefix)
         self.score_key = score_key
         self.gallery_ann_file = gallery_ann_file
         super().__init__(collect_device=collect_device, prefix=prefix)
-        self._gallery_labels: Optional[np.ndarray] = None
-        self._gallery_mask: Optional[np.ndarray] = None
-        if gallery_ann_file is not None:
-            _, gallery = pf_split_entries(load_pf(gallery_ann_file, backend_args))
-            if not gallery:
-                raise ValueError(f"{gallery_ann_file} has no 'gallery' entry: nothing to "
-                                 f'retrieve')
-            self.set_gallery(design_ids=[e['design_id'] for e in gallery],
-                             categories=[e['category'] for e in gallery],
-                             relations=[e['relation'] for e in gallery])
+        self._gallery_labels, self._gallery_mask = _gallery_from_ann_file(
+            gallery_ann_file, self.relevance, backend_args)
 
-    # ------------------------------------------------------------------ gallery
-    def set_gallery(self,
-                    design_ids: Optional[Sequence[int]] = None,
-                    categories: Optional[Sequence[str]] = None,
-                    relations: Optional[Sequence[str]] = None) -> None:
-        """Set the gallery labels, per gallery position (the retriever's prototype order).
-
-        Args:
-            design_ids (Sequence[int], optional): Needed for ``relevance='design'``.
-            categories (Sequence[str], optional): Needed for ``relevance='category'``.
-            relations (Sequence[str], optional): Plagiarized Fashion relations; with
-                ``relevance='design'``, ``'irrelevant'`` entries are never relevant.
-
-        Raises:
-            ValueError: When the labels the relevance needs are missing, of the wrong type,
-                or of different lengths.
-        """
-        given = dict(design_ids=design_ids, categories=categories, relations=relations)
-        needed = 'design_ids' if self.relevance == 'design' else 'categories'
-        if given[needed] is None:
-            raise ValueError(f'relevance={self.relevance!r} needs the gallery {needed}, got '
-                             f'None')
-        lengths = {k: len(v) for k, v in given.items() if v is not None}
-        if len(set(lengths.values())) > 1:
-            raise ValueError(f'gallery labels differ in length: {lengths}')
-        if lengths[needed] == 0:
-            raise ValueError('the gallery is empty: nothing to retrieve')
-        labels = (_gallery_labels(design_ids, 'design_ids', 'int') if needed == 'design_ids'
-                  else _gallery_labels(categories, 'categories', 'str'))
-        mask = np.ones(labels.size, dtype=bool)
-        if relations is not None:
-            bad = sorted({repr(r) for r in relations if r not in PF_RELATIONS})
-            if bad:
-                raise ValueError(f'gallery relations must be among {PF_RELATIONS!r}, got '
-                                 f'{", ".join(bad)}')
-            if self.relevance == 'design':
-                mask = np.array([r != 'irrelevant' for r in relations], dtype=bool)
-        self._gallery_labels, self._gallery_mask = labels, mask
-
-    def set_gallery_from_dataset(self, dataset: Any) -> None:
-        """Set the gallery from the prototype dataset: entry ``i`` is gallery position ``i``.
-
-        Args:
-            dataset: A dataset whose ``get_data_info(i)`` holds ``design_id`` (or ``category``)
-                and, optionally, ``relation``.
-        """
-        infos = [dataset.get_data_info(i) for i in range(len(dataset))]
-        field = _RELEVANCE_FIELD[self.relevance]
-        missing = [i for i, info in enumerate(infos) if field not in info]
-        if missing:
-            raise ValueError(f'relevance={self.relevance!r} needs {field!r} in every gallery '
-                             f'entry, missing at indices {missing[:5]}')
-        relations = [info.get('relation') for info in infos]
-        labels = [info[field] for info in infos]
-        self.set_gallery(**{'design_ids' if field == 'design_id' else 'categories': labels},
-                         relations=relations if all(r is not None for r in relations) else None)
-
-    # ------------------------------------------------------------------ evaluation
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
         """Store P@K, AP@K and eq. 6 of each query of the batch.
 
@@ -267,28 +211,13 @@ class PSNetPrecisionAtK(BaseMetric):
                 and the query's ``design_id`` (or ``category``) in the metainfo.
 
         Raises:
-            RuntimeError: When no gallery is set.
             ValueError: When a field is missing or the score length is not the gallery size.
         """
-        if self._gallery_labels is None:
-            raise RuntimeError(f'{self.__class__.__name__} has no gallery: pass '
-                               f'gallery_ann_file=... or call set_gallery() before evaluating')
         owner = self.__class__.__name__
         field = _RELEVANCE_FIELD[self.relevance]
         for sample in data_samples:
-            label = _sample_get(sample, field)
-            if label is None:
-                raise ValueError(f"{owner} needs the query's {field!r} in each data sample (add "
-                                 f'it to PackInputs(meta_keys=...)), got keys '
-                                 f'{_sample_keys(sample)}')
-            if field == 'design_id':
-                array = _to_numpy(label).reshape(-1)
-                if array.size != 1 or not _is_int(array[0]):
-                    raise ValueError(f'{owner}: design_id must be one int, got {label!r}')
-                label = int(array[0])
-            elif not isinstance(label, str):
-                raise ValueError(f'{owner}: category must be a string, got {label!r}')
-            scores = _sample_scores(sample, self.score_key, self._gallery_labels.size, owner)
+            label = _sample_label(sample, field, owner)
+            scores = sample_scores(sample, self.score_key, self._gallery_labels.size, owner)
             relevant = (self._gallery_labels == label) & self._gallery_mask
             self.results.append(
                 _query_record(_order_key(scores, self.ranking), relevant, self.topk))
@@ -319,8 +248,8 @@ class PSNetPrecisionAtK(BaseMetric):
             >>> PSNetPrecisionAtK.euclidean_distances([[0., 0.]], [[3., 4.], [0., 1.]])
             array([[5., 1.]])
         """
-        q = _as_scores(query_feats, 'query_feats', 2)
-        g = _as_scores(gallery_feats, 'gallery_feats', 2)
+        q = as_scores(query_feats, 'query_feats', 2)
+        g = as_scores(gallery_feats, 'gallery_feats', 2)
         if q.shape[1] != g.shape[1]:
             raise ValueError(f'query_feats and gallery_feats differ in dimension: {q.shape[1]} '
                              f'!= {g.shape[1]}')
@@ -370,9 +299,9 @@ class PSNetPrecisionAtK(BaseMetric):
              'eq6_mAP@2': 0.0, 'eq6_num_undefined@2': 1, 'eq6_mAP@4': 25.0,
              'eq6_num_undefined@4': 1, 'num_queries': 2, 'num_without_relevant': 1}
         """
-        topk = _check_topk(topk)
+        topk = check_topk(topk)
         ranking = _check_choice(ranking, _RANKINGS, 'ranking')
-        scores = _as_scores(scores, 'scores', 2)
+        scores = as_scores(scores, 'scores', 2)
         num_queries, num_gallery = scores.shape
         if len(query_labels) != num_queries:
             raise ValueError(f'query_labels must have one label per query ({num_queries}), got '
@@ -385,7 +314,7 @@ class PSNetPrecisionAtK(BaseMetric):
         if gallery_mask is None:
             mask = np.ones(num_gallery, dtype=bool)
         else:
-            mask = _to_numpy(gallery_mask)
+            mask = to_numpy(gallery_mask)
             if mask.dtype != np.bool_ or mask.shape != (num_gallery, ):
                 raise ValueError(f'gallery_mask must be a bool array of shape ({num_gallery},), '
                                  f'got {gallery_mask!r}')

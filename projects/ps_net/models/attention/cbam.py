@@ -1,38 +1,24 @@
-r"""CBAM (channel + spatial attention) and SE blocks for the attention-ResNet backbone.
+"""CBAM (channel + spatial attention) and SE blocks for the attention-ResNet backbone.
 
 The clothing-retrieval method of Xuan, Liao and Su (CSA 2022, section 3.1) inserts the
 Convolutional Block Attention Module of Woo et al. (ECCV 2018) after the first and after the
-last convolution layer of ResNet50. CBAM refines a feature map ``F`` of shape ``C x H x W`` with
-a 1-D channel map ``Mc in R^{C x 1 x 1}`` and then a 2-D spatial map ``Ms in R^{1 x H x W}``
-(the CBAM paper's numbering, also used by the clothing paper):
+last convolution layer of ResNet50. CBAM (:class:`PSNetCBAM`, eq. (1) of the CBAM paper)
+refines a feature map with a channel map (:class:`PSNetChannelAttention`, eq. (2)) and then a
+spatial map (:class:`PSNetSpatialAttention`, eq. (3)). :class:`PSNetSE` is the
+squeeze-and-excitation block of Hu et al. (CVPR 2018), mmpretrain's ``SELayer`` configured as
+that paper's: the channel-only baseline that CBAM extends.
 
-.. math::
-
-    F'  = M_c(F) \otimes F,\qquad F'' = M_s(F') \otimes F'                      \tag{1}
-
-    M_c(F) = \sigma(\mathrm{MLP}(\mathrm{AvgPool}(F)) + \mathrm{MLP}(\mathrm{MaxPool}(F)))
-           = \sigma(W_1(W_0(F^c_{avg})) + W_1(W_0(F^c_{max})))                      \tag{2}
-
-    M_s(F) = \sigma(f^{7\times 7}([\mathrm{AvgPool}(F); \mathrm{MaxPool}(F)]))
-           = \sigma(f^{7\times 7}([F^s_{avg}; F^s_{max}]))                          \tag{3}
-
-where ``W0 in R^{C/r x C}`` and ``W1 in R^{C x C/r}`` are shared by both descriptors, a ReLU
-follows ``W0``, ``r`` is the reduction ratio (16) and ``otimes`` broadcasts the channel map
-over space and the spatial map over channels. ``PSNetSE`` is the squeeze-and-excitation block
-of Hu et al. (CVPR 2018), the channel-only baseline that CBAM extends.
-
-The layout follows the ideas of timm's ``layers/cbam.py`` (1x1 convolutions as the shared MLP,
-the spatial conv followed by a norm layer as in the authors' reference code) but is written
-independently. Every block maps ``(B, C, H, W) -> (B, C, H, W)`` and exposes its gate through
-``attention_map``.
+The CBAM layout follows timm's ``layers/cbam.py`` (1x1 convolutions as the shared MLP, the
+spatial conv followed by a norm layer as in the authors' reference code). Every block maps
+``(B, C, H, W) -> (B, C, H, W)`` and exposes its gate through ``attention_map``.
 """
 from typing import Optional
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from torch import Tensor
 
+from mmpretrain.models.utils import SELayer
 from mmpretrain.registry import MODELS
 
 
@@ -176,8 +162,9 @@ class PSNetCBAM(nn.Module):
 
 
 @MODELS.register_module()
-class PSNetSE(nn.Module):
-    r"""Squeeze-and-Excitation block (Hu et al., CVPR 2018), reduction 16.
+class PSNetSE(SELayer):
+    r"""Squeeze-and-Excitation block (Hu et al., CVPR 2018): mmpretrain's ``SELayer`` with the
+    paper's hidden width ``max(1, C // r)`` (``SELayer`` would round it to a multiple of 8).
 
     Squeeze (their eq. 2), excitation (eq. 3) and scale (eq. 4) on ``U`` (``C x H x W``):
 
@@ -189,8 +176,8 @@ class PSNetSE(nn.Module):
 
         \tilde{x}_c = F_{scale}(u_c, s_c) = s_c \cdot u_c
 
-    with ``W1 in R^{C/r x C}``, ``W2 in R^{C x C/r}``, ``delta`` the ReLU. Unlike CBAM's
-    channel attention it squeezes with the average only.
+    with ``W1 in R^{C/r x C}`` (``conv1``), ``W2 in R^{C x C/r}`` (``conv2``), ``delta`` the
+    ReLU, both with biases. Unlike CBAM's channel attention it squeezes with the average only.
 
     Args:
         channels: ``C``, channels of the input map.
@@ -199,23 +186,21 @@ class PSNetSE(nn.Module):
     Example:
         >>> import torch
         >>> se = PSNetSE(32)
-        >>> tuple(se(torch.rand(2, 32, 4, 4)).shape), tuple(se.fc1.weight.shape)
+        >>> tuple(se(torch.rand(2, 32, 4, 4)).shape), tuple(se.conv1.conv.weight.shape)
         ((2, 32, 4, 4), (2, 32, 1, 1))
     """
 
     def __init__(self, channels: int, reduction: int = 16) -> None:
-        super().__init__()
         hidden = _check_channels(channels, reduction)
+        super().__init__(channels, squeeze_channels=hidden, bias=True,
+                         act_cfg=(dict(type='ReLU'), dict(type='Sigmoid')))
         self.channels = channels
         self.reduction = reduction
-        self.fc1 = nn.Conv2d(channels, hidden, 1)  # W1
-        self.fc2 = nn.Conv2d(hidden, channels, 1)  # W2
 
     def attention_map(self, x: Tensor) -> Tensor:
         """``s`` (excitation), shape ``(B, C, 1, 1)``, values in ``[0, 1]``."""
         _check_input(x, self.channels, type(self).__name__)
-        z = x.mean(dim=(2, 3), keepdim=True)
-        return torch.sigmoid(self.fc2(F.relu(self.fc1(z))))
+        return self.conv2(self.conv1(self.global_avgpool(x)))
 
     def forward(self, x: Tensor) -> Tensor:
         """``X~ = s (x) U``, same shape as ``x``."""

@@ -10,9 +10,9 @@ decode, flip test in ``predict`` and the ``KeypointMSELoss`` + PCK accuracy in `
 adds the 1x1 reduction in front: ``forward`` = reduce -> ``HeatmapHead.forward``.
 
 Heatmap sizes: three stride-2 deconvs turn the stride-8 map F (28 x 28 at 224) into 224 x 224
-heatmaps (the paper); the CPU configs use one deconv (stride 8 -> 4: 32 x 32 heatmaps at 128).
-Keypoint weights come from the codec: 0 for absent points (v = 0, which includes every slot
-outside the garment's category in the DeepFashion2 layout), 1 for visible and occluded ones.
+heatmaps (the paper); each deconv group doubles the resolution. Keypoint weights come from the
+codec: 0 for absent points (v = 0, which includes every slot outside the garment's category in
+the DeepFashion2 layout), 1 for visible and occluded ones.
 """
 from typing import Sequence, Tuple, Union
 

@@ -2,16 +2,11 @@
 
 PS-Net (Lang et al., CVPR 2020, section 3.2, "Fine-tune Phase") learns one weight per region
 and garment category, ``lambda`` of shape ``[categories, R]`` (R = 5; each row sums to 1), by
-coordinate ascent on the plagiarism loss:
-
-    (4)  L'_tri(I, I+, I-) = sum_{r=1..R} max(D_r(I, I+) - D_r(I, I-) + m, 0) * lambda_r
-    (5)  alpha_tri = avg_r ||f_r(I) - f_r(I+)||_2 / max_r ||f_r(I) - f_r(I+)||_2
-    (6)  L_pla = sum_{n=1..N} L'_tri(I, I+, I-) * alpha_tri
-
-where ``I`` is an original design, ``I+`` a plagiarised copy and ``I-`` another design of the
-same category. The paper prints "arg" in eq. 5 where the average is meant; we add ``eps`` to
-the denominator, and ``alpha_tri`` is a per-triplet constant (detached, no gradient). L_pla
-only moves ``lambda``; it is decoupled from the network's parameter update.
+coordinate ascent on the plagiarism loss ``L_pla`` (eq. 6, :func:`plagiarism_loss`) of the
+region-weighted triplet loss ``L'_tri`` (eq. 4, :func:`weighted_triplet`) and the triplet weight
+``alpha_tri`` (eq. 5, :func:`alpha_tri`), where ``I`` is an original design, ``I+`` a
+plagiarised copy and ``I-`` another design of the same category. L_pla only moves ``lambda``;
+it is decoupled from the network's parameter update.
 
 Everything here works on precomputed ``(T, R)`` distance tensors ``d_ap = D_r(I, I+)`` and
 ``d_an = D_r(I, I-)``, so candidate weights are evaluated without touching the network.
@@ -48,6 +43,7 @@ import torch
 from torch import Tensor
 
 from .region_triplet import _check_margin
+from .triplet_hinge import triplet_hinge
 
 Number = Union[int, float]
 
@@ -144,7 +140,7 @@ def weighted_triplet(d_ap: Tensor, d_an: Tensor, weights: Tensor, margin: float 
     margin = _check_margin(margin)
     _check_distances(d_ap, d_an)
     w = effective_weights(weights, valid, d_ap)
-    hinge = torch.clamp(d_ap - d_an + margin, min=0)
+    hinge = triplet_hinge(d_ap, d_an, margin)
     if valid is not None:  # masked distances may be NaN/inf: never let them through
         hinge = torch.where(valid != 0, hinge, torch.zeros_like(hinge))
     return (hinge * w).sum(dim=1)

@@ -1,20 +1,11 @@
-"""Region triplet loss of the PS-Net pre-training phase (Lang et al., CVPR 2020, section 3.2).
+"""Region triplet loss of PS-Net's pre-train (eq. 2-3, :func:`region_triplet_loss`) and the
+per-region distances it is built on.
 
-The retrieval branch represents an image ``I`` by ``R`` region features ``f_r(I)`` (R = 5:
-two sleeves, collar, chest, waist; L2-normalised, a tensor of shape ``(B, R, D)``). The
-pre-training loss is the per-region triplet ranking loss
-
-    (2)  L_tri(I, I+, I-) = sum_{r=1..R} max(D_r(I, I+) - D_r(I, I-) + m, 0)
-    (3)  L_tra = sum_{n=1..N} L_tri(I, I+, I-)
-
-with ``D_r(I, J) = ||f_r(I) - f_r(J)||_2`` and margin ``m``.
-
-Missing regions. A garment may lack a region (a vest has no sleeves), so each image comes with
-a ``(B, R)`` bool mask. The term of region ``r`` in eq. 2 compares ``I`` with both ``I+`` and
-``I-``, so it is dropped (contributes 0, no gradient) when the region is missing on any of the
-three images; the remaining regions are summed as in eq. 2 (no reweighting). The features of
-dropped regions are zeroed before the distances are taken, so NaN or garbage features of a
-missing region never reach the loss or its gradient.
+Region features come as ``(B, R, D)`` tensors with a ``(B, R)`` bool mask of the regions an
+image has (a vest has no sleeves). A region's term is dropped for a triplet (0, no gradient)
+when the region is missing on any of its three images, and the features of dropped regions
+are zeroed before distances are taken, so NaN or garbage features of a missing region never
+reach the loss or its gradient.
 """
 from typing import Optional, Sequence, Tuple, Union
 
@@ -23,6 +14,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmpretrain.registry import MODELS
+
+from .triplet_hinge import triplet_hinge
 
 REDUCTIONS = ('mean', 'sum', 'none')
 
@@ -207,7 +200,7 @@ def region_triplet_loss(f_a: Tensor, f_p: Tensor, f_n: Tensor, margin: float = 0
         f_a, f_p, f_n = (torch.where(keep, f, torch.zeros_like(f)) for f in (f_a, f_p, f_n))
     d_ap = region_distances(f_a, f_p)
     d_an = region_distances(f_a, f_n)
-    hinge = torch.clamp(d_ap - d_an + margin, min=0)
+    hinge = triplet_hinge(d_ap, d_an, margin)
     if mask is not None:
         hinge = torch.where(mask, hinge, torch.zeros_like(hinge))
         counted = mask.any(dim=1)
@@ -229,17 +222,16 @@ def region_triplet_loss(f_a: Tensor, f_p: Tensor, f_n: Tensor, margin: float = 0
 
 @MODELS.register_module()
 class PSNetRegionTripletLoss(nn.Module):
-    """Region triplet loss of PS-Net (eq. 2-3) as an mmpretrain loss module.
-
-        (2)  L_tri(I, I+, I-) = sum_{r=1..R} max(D_r(I, I+) - D_r(I, I-) + m, 0)
-        (3)  L_tra = sum_{n=1..N} L_tri(I, I+, I-)
+    """Region triplet loss of PS-Net (eq. 2-3, :func:`region_triplet_loss`) as a loss module
+    (``loss=dict(type='PSNetRegionTripletLoss', margin=...)`` in ``PSNetRegionHead``).
 
     Args:
         margin: ``m``, >= 0. Defaults to 0.2.
         reduction: ``'mean'`` (over triplets with a region), ``'sum'`` (eq. 3) or ``'none'``.
         loss_weight: factor applied to the loss. Defaults to 1.0.
-        normalize: L2-normalise each region feature first (idempotent on features that are
-            normalised already; a zero feature stays zero). Defaults to True.
+        normalize: L2-normalise each region feature first (a zero feature stays zero), for
+            features that are not unit vectors already (``PSNetRegionHead``'s are). Defaults
+            to False.
 
     Example:
         >>> import torch
@@ -251,7 +243,7 @@ class PSNetRegionTripletLoss(nn.Module):
     """
 
     def __init__(self, margin: float = 0.2, reduction: str = 'mean', loss_weight: float = 1.0,
-                 normalize: bool = True) -> None:
+                 normalize: bool = False) -> None:
         super().__init__()
         self.margin = _check_margin(margin)
         if reduction not in REDUCTIONS:

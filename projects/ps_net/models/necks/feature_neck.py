@@ -32,7 +32,8 @@ class PSNetFeatureNeck(BaseModule):
     Example:
         >>> import torch
         >>> neck = PSNetFeatureNeck((8, 16, 32, 64), 24)
-        >>> feats = [torch.rand(1, c, 32 // 2**i, 32 // 2**i) for i, c in enumerate((8, 16, 32, 64))]
+        >>> feats = [torch.rand(1, c, 32 // 2**i, 32 // 2**i)
+        ...          for i, c in enumerate((8, 16, 32, 64))]
         >>> tuple(neck(feats)[0].shape)
         (1, 24, 16, 16)
     """

@@ -1,6 +1,6 @@
 """Regions: landmark-based division into five boxes, and RoIAlign pooling of each."""
-from .division import REGIONS, RegionDivision, divide_regions, region_landmark_table
+from .division import RegionDivision, divide_regions, region_landmark_table
 from .pooling import RegionPooling
 
-__all__ = ['REGIONS', 'RegionDivision', 'divide_regions', 'region_landmark_table',
+__all__ = ['RegionDivision', 'divide_regions', 'region_landmark_table',
            'RegionPooling']

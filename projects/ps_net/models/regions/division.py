@@ -3,7 +3,7 @@
 The five regions, in the order of every region tensor (:data:`REGIONS`): left sleeve, right
 sleeve, collar, chest, waist, by the wearer's left and right (the wearer's right sleeve is on
 the image left). Boxes come from the landmarks of the garment's DeepFashion2 category through
-one geometric table, derived from the keypoint order (:mod:`ps_net.datasets.df2_layout`; each
+one geometric table, derived from the keypoint order (:mod:`ps_net.structures.df2_layout`; each
 side chain is ``shoulder, sleeve outer..., cuff inner, sleeve inner..., armpit, side..., hem
 corner``):
 
@@ -37,11 +37,8 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from ...datasets.category_map import DF2_SLEEVELESS, DF2_TO_PSNET
-from ...datasets.df2_layout import DF2_CHAIN_COUNTS, DF2_NUM_KEYPOINTS, df2_chain_length
-
-#: Region order of every region tensor (the Plagiarized Fashion names).
-REGIONS = ('left_sleeve', 'right_sleeve', 'collar', 'chest', 'waist')
+from ...structures import DF2_SLEEVELESS, DF2_TO_PSNET, REGIONS
+from ...structures.df2_layout import DF2_CHAIN_COUNTS, DF2_NUM_KEYPOINTS, df2_chain_length
 
 #: Garment-box templates ``(x1, y1, x2, y2)`` as fractions of the box, for the fallback.
 FALLBACK_TEMPLATES = {

@@ -11,19 +11,14 @@ and loaded from its own checkpoint) and searches like one retriever:
 * :meth:`~PSNetEnsembleRetriever.scores`: the mean over members of each member's ``scores``
   (eq. 1 with its own region weights, or the Fashion Output cosine) on its slice.
 
-It subclasses mmpretrain's ``ImageToImageRetriever`` (not ``BaseRetriever``) for the gallery
-machinery the project relies on: ``prototype`` as a dataloader config, a tensor or a file,
-``prepare_prototype`` (called by ``PSNetGalleryHook`` before val / test), ``dump_prototype``
-and ``_get_predictions``. Its ``image_encoder`` is the ``nn.ModuleList`` of the members (the
+It subclasses mmpretrain's ``ImageToImageRetriever`` for its gallery machinery (``prototype``
+as a dataloader config, a tensor or a file, ``prepare_prototype``, ``dump_prototype``,
+``_get_predictions``). Its ``image_encoder`` is the ``nn.ModuleList`` of the members (the
 property ``members``), so checkpoint keys are ``image_encoder.<i>.<member key>``.
 
-Test only: :meth:`loss` raises. Member checkpoints (``checkpoints``) are loaded with mmengine's
-``CheckpointLoader`` (the trusted loader of :mod:`ps_net.engine.checkpoint_loader`), strictly,
-by :meth:`~PSNetEnsembleRetriever.init_weights` and by
-:class:`PSNetEnsembleCheckpointHook`: mmengine's ``Runner.test`` never calls ``init_weights``,
-so the hook loads the members before the run and keeps the Runner from loading the
-``tools/test.py`` CHECKPOINT argument into the ensemble unless that file is an ensemble
-checkpoint (keys ``image_encoder.<i>.``); any other file (e.g. one member's) is ignored.
+Test only: :meth:`loss` raises. Member checkpoints (``checkpoints``) are loaded strictly with
+mmengine's ``CheckpointLoader`` by :meth:`~PSNetEnsembleRetriever.init_weights`, and in a
+Runner by ``PSNetEnsembleCheckpointHook`` (``ps_net.engine.hooks``).
 """
 import copy
 import os.path as osp
@@ -31,10 +26,8 @@ import re
 from typing import Dict, List, Optional, Sequence
 
 import torch
-from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmpretrain.models.retrievers import ImageToImageRetriever
-from mmpretrain.registry import HOOKS, MODELS
+from mmpretrain.registry import MODELS
 from torch import Tensor, nn
 
 from .ps_net import PSNetRetriever
@@ -57,7 +50,7 @@ class PSNetEnsembleRetriever(ScoreMatchingMixin, ImageToImageRetriever):
             ``prototype`` replaced by an empty tensor (the ensemble holds the gallery).
         prototype: the gallery, as ``ImageToImageRetriever`` (usually a dataloader config).
         checkpoints: one checkpoint path per member, loaded strictly into the members by
-            :meth:`init_weights` (and by :class:`PSNetEnsembleCheckpointHook` in a Runner), or
+            :meth:`init_weights` (and by ``PSNetEnsembleCheckpointHook`` in a Runner), or
             None (the members keep their initialisation, e.g. for an ensemble checkpoint).
         data_preprocessor: None: the members' (which must then all be the same, since one
             preprocessed batch feeds every member).
@@ -92,7 +85,7 @@ class PSNetEnsembleRetriever(ScoreMatchingMixin, ImageToImageRetriever):
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.checkpoints = None if checkpoints is None else [str(c) for c in checkpoints]
         #: length of each member's flat vector (its slice of the ensemble's vector)
-        self.flat_sizes = tuple(m.num_regions * m.embed_dim + m.num_regions + 1 for m in built)
+        self.flat_sizes = tuple(m.head.flat_dim for m in built)
 
     @property
     def members(self) -> nn.ModuleList:
@@ -158,45 +151,6 @@ class PSNetEnsembleRetriever(ScoreMatchingMixin, ImageToImageRetriever):
     def loss(self, inputs: Tensor, data_samples) -> Dict[str, Tensor]:
         raise NotImplementedError(
             'PSNetEnsembleRetriever is test only: train each member with its own config '
-            '(e.g. tools/train.py configs/ps_net/psnet-hrnet-narrow_synthetic-128.py '
+            '(e.g. tools/train.py configs/ps_net/psnet_hrnet-narrow_20e_synthetic-128.py '
             '--cfg-options optim_wrapper.optimizer.lr=...) and list the checkpoints')
 
-
-@HOOKS.register_module()
-class PSNetEnsembleCheckpointHook(Hook):
-    """Load a ``PSNetEnsembleRetriever``'s member checkpoints in a Runner (``tools/test.py``).
-
-    ``Runner.test`` builds the model and loads ``load_from`` (the CHECKPOINT argument of
-    ``tools/test.py``) but never calls ``init_weights``. This hook
-
-    * ``before_run``: loads the members from ``model.checkpoints`` (when set);
-    * ``after_load_checkpoint``: keeps a checkpoint that is not an ensemble checkpoint (no key
-      in common with the ensemble's state dict, e.g. one member's checkpoint) from being loaded
-      into the ensemble: its state dict is replaced by the ensemble's own, and a log line says
-      so. An ensemble checkpoint (keys ``image_encoder.<i>.``) is loaded as usual and wins.
-    """
-    priority = 'VERY_HIGH'
-
-    @staticmethod
-    def _model(runner) -> PSNetEnsembleRetriever:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        if not isinstance(model, PSNetEnsembleRetriever):
-            raise TypeError(f'PSNetEnsembleCheckpointHook needs a PSNetEnsembleRetriever, got '
-                            f'{type(model).__name__}')
-        return model
-
-    def before_run(self, runner) -> None:
-        model = self._model(runner)
-        if model.checkpoints:
-            model.load_member_checkpoints()
-            runner.logger.info(f'Loaded the ensemble members from {model.checkpoints}')
-
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        model = self._model(runner)
-        state = checkpoint.get('state_dict', checkpoint)
-        own = model.state_dict()
-        if {re.sub(r'^module\.', '', k) for k in state} & own.keys():
-            return  # an ensemble checkpoint
-        runner.logger.info('The checkpoint to load is not a PSNetEnsembleRetriever checkpoint: '
-                           'ignored, the members come from model.checkpoints')
-        checkpoint['state_dict'] = own

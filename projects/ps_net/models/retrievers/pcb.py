@@ -3,12 +3,11 @@
 PCB, the Part-based Convolutional Baseline (Sun, Zheng, Yang, Tian and Wang, "Beyond Part
 Models: Person Retrieval with Refined Part Pooling (and A Strong Convolutional Baseline)",
 ECCV 2018), cuts the feature map into six horizontal stripes, pools and embeds each stripe with
-its own classifier branch and matches two images by their concatenated stripe features.
+its own branch and matches two images by their concatenated stripe features.
 
-:class:`PSNetPCBRetriever` is that baseline on PS-Net's code path, so the comparison isolates
-the regions: the same retrieval backbone and neck (F), the same RoIAlign region pooling, one
-embedding head per region, the same losses (eq. 2-3 and the Fashion Output triplet) and the
-same eq. 1 similarity, with
+:class:`PSNetPCBRetriever` is that baseline on PS-Net's code path: the same retrieval backbone
+and neck (F), the same region head (``PSNetRegionHead``: RoIAlign, one embedding per region,
+eq. 2-3 and the Fashion Output triplet) and the same eq. 1 similarity, with
 
 * no landmark branch and no landmark attention: the stripes are pooled from F itself (F' = F);
 * region division replaced by ``num_stripes`` (6) horizontal stripes that tile the whole input
@@ -16,20 +15,9 @@ same eq. 1 similarity, with
   ``(i + 1) * h / 6``), all valid, none a fallback;
 * uniform region weights, so eq. 1 is the mean of the stripe cosines.
 
-Why RoIAlign on F rather than PCB's average pooling of stripe cells: the stripes go through the
-same :class:`~ps_net.models.regions.RegionPooling` (mmcv ``RoIAlign``) and per-region linear
-heads as PS-Net's regions, so the two models differ only in where the boxes come from (and in
-the attention), not in how a box becomes a feature; stripe edges at ``i * h / 6`` need not fall
-on feature cells (128 / 6 px at stride 8), which bilinear RoIAlign handles without
-quantisation. Also unlike PCB, the stripes are trained with PS-Net's triplet losses (eq. 2-3
-per stripe, and the triplet loss of the concatenation), not a per-stripe identity classifier,
-so that the baseline and PS-Net share the training objective.
-
-The flat vector of an image is PS-Net's layout with ``R = num_stripes``:
-``[f_1..f_R (R * D), valid (R), category index (1)]``; the category (of
+The flat vector of an image is PS-Net's layout with ``R = num_stripes``; the category (of
 ``df2_category_id`` or the sample's PS-Net ``category``, else the first) only selects a row of
-the uniform ``region_weights``. ``PSNetRegionWeightHook`` is not meant for this model (its
-rows are the five PS-Net regions).
+the uniform ``region_weights``.
 """
 from typing import Dict, Optional, Sequence, Tuple
 
@@ -37,7 +25,7 @@ import torch
 from mmpretrain.registry import MODELS
 from torch import Tensor
 
-from ...datasets.category_map import DF2_TO_PSNET
+from ...structures import DF2_TO_PSNET
 from .ps_net import PSNetRetriever
 
 
@@ -47,19 +35,20 @@ class PSNetPCBRetriever(PSNetRetriever):
 
     Args:
         backbone, neck, prototype: as :class:`PSNetRetriever` (the retrieval branch, F).
+        head: ``PSNetRegionHead`` config, as :class:`PSNetRetriever`'s (``num_regions`` is
+            ``num_stripes``; ``copy_loss_weight`` must be 0).
         num_stripes: number of horizontal stripes ``R`` (PCB's six).
         landmark_branch, attention: must be None (PCB has no landmark branch and no
             attention; a config inheriting PS-Net's sets them to None).
         landmark_checkpoint: only with ``init_retrieval_from_landmarks=True``: the checkpoint
             whose HRNet + neck initialise the retrieval branch, as in PS-Net's CPU configs.
         **kwargs: the other :class:`PSNetRetriever` arguments (``feat_channels``,
-            ``embed_dim``, ``roi_size``, ``input_size``, ``feature_stride``, ``categories``,
-            ``margin``, ``fashion_loss_weight``, ``task``, ``train_network``,
+            ``input_size``, ``categories``, ``task``, ``train_network``,
             ``data_preprocessor``, ``init_cfg``); ``freeze_landmarks`` and
             ``landmark_score_thr`` are accepted and ignored.
     """
 
-    def __init__(self, backbone: dict, neck: dict, prototype, num_stripes: int = 6,
+    def __init__(self, backbone: dict, neck: dict, prototype, head: dict, num_stripes: int = 6,
                  landmark_branch: Optional[dict] = None,
                  landmark_checkpoint: Optional[str] = None,
                  attention: Optional[dict] = None, **kwargs) -> None:
@@ -72,17 +61,17 @@ class PSNetPCBRetriever(PSNetRetriever):
             raise ValueError(f'PSNetPCBRetriever has no landmark branch: landmark_checkpoint '
                              f'({landmark_checkpoint!r}) is only used with '
                              f'init_retrieval_from_landmarks=True')
-        if kwargs.get('copy_loss_weight', 0):
+        if head.get('copy_loss_weight', 0):
             raise ValueError(f'PSNetPCBRetriever: stripes are not the labelled regions of a '
-                             f'copy\'s modified_regions, so copy_loss_weight must be 0, got '
-                             f'{kwargs["copy_loss_weight"]!r}')
+                             f'copy\'s modified_regions, so head.copy_loss_weight must be 0, '
+                             f'got {head["copy_loss_weight"]!r}')
         if not isinstance(num_stripes, int) or num_stripes < 1:
             raise ValueError(f'num_stripes must be an int >= 1, got {num_stripes!r}')
         kwargs.pop('freeze_landmarks', None)
-        # read by PSNetRetriever.__init__ (embedding heads, region_weights); a plain int may be
-        # set on an nn.Module before Module.__init__
+        # read by PSNetRetriever.__init__ (head, region_weights); a plain int may be set on an
+        # nn.Module before Module.__init__
         self.num_regions = num_stripes
-        super().__init__(backbone, neck, landmark_branch=None, prototype=prototype,
+        super().__init__(backbone, neck, landmark_branch=None, prototype=prototype, head=head,
                          landmark_checkpoint=landmark_checkpoint, freeze_landmarks=False,
                          attention=None, **kwargs)
 

@@ -3,43 +3,25 @@
 The clothing-retrieval method of Xuan et al. ("Clothing Image Retrieval Method Based on
 Convolutional Block Attention Model", section 3) is a ResNet50 (ImageNet weights) with CBAM after
 its first and its last convolution layer (``PSNetAttentionResNet``), trained with the triplet
-loss and ranked by the Euclidean distance of the feature vectors. Its table 1 compares three
-rows, all three covered by this class through the backbone's ``attention`` argument:
+loss and ranked by the Euclidean distance of the feature vectors (eq. (4),
+:func:`euclidean_distance`). Its table 1 compares three rows, all covered by this class through
+the backbone's ``attention`` argument:
 
 * ``attention=None``: ResNet50,
 * ``attention='se'``: ResNet50 + SE (channel attention only),
-* ``attention='cbam'``: ResNet50 + CBAM (eq. (1)-(3): channel then spatial attention).
+* ``attention='cbam'``: ResNet50 + CBAM (channel then spatial attention).
 
 Embedding (``image_encoder``): backbone -> global average pooling -> optional linear projection
-to ``embed_dim`` (None: no projection, the pooled backbone feature as in the paper) -> L2
-normalisation. The normalisation is a choice of this implementation, not a statement of the
-paper: on unit vectors the Euclidean distance lies in ``[0, 2]`` so a fixed ``margin`` means the
-same thing at every scale (as in FaceNet), and ``d^2 = 2 - 2 cos`` makes the Euclidean ranking
-identical to the cosine ranking.
+to ``embed_dim`` (None: the pooled backbone feature, as in the paper) -> L2 normalisation (on
+unit vectors the Euclidean distance lies in ``[0, 2]``, so a fixed ``margin`` means the same at
+every scale, and the Euclidean ranking is the cosine ranking).
 
-Similarity (section 3.2, eq. (4)): for n-dimensional features ``a = (x_1..x_n)`` and
-``b = (y_1..y_n)``::
-
-    dist(a, b) = sqrt((x_1 - y_1)^2 + (x_2 - y_2)^2 + ... + (x_n - y_n)^2)        (4)
-
-"the more similar two images are, the larger their similarity measure": the gallery is ranked by
-ascending ``dist``. mmpretrain's retrievers and this project's evaluators
-(``PSNetPlagiarismMetric``, ``PSNetPrecisionAtK`` with its default ``ranking='similarity'``) read
-a higher-is-better ``pred_score``, so ``pred_score = -dist``: sorting it in descending order is
-sorting the distance in ascending order.
-
-Training: the paper trains "end to end with the Triplet Loss" (its ref. [10]) without writing the
-loss out; this class uses the standard form on eq. (4) distances::
-
-    L = mean over triplets of max(dist(f_a, f_p) - dist(f_a, f_n) + margin, 0)
-
-with the triplets formed inside the batch from each sample's ``design_id``
-(``PSNetDesignSampler`` gives P designs x K images): for every anchor that has one, a positive is
-another image of its design and the negative a random image of another design in the batch,
-drawn by ``PSNetRetriever._triplets`` with a generator seeded by the batch's design ids; with
-``hard_negatives=True`` the negative is instead the closest image of another design (batch-hard
-mining, off by default as in the paper). The share of active triplets (loss > 0) is logged as
-``active_triplets``.
+The retriever is mmpretrain's ``ImageToImageRetriever`` (forward, predict, gallery) with the
+similarity ``-dist`` (higher is better, like every mmpretrain retriever's score: sorting it in
+descending order sorts the distance in ascending order) and a loss of its own: the triplet loss
+``mean(max(dist(a, p) - dist(a, n) + margin, 0))`` on in-batch triplets of each sample's
+``design_id`` (:func:`~ps_net.models.losses.design_triplets`: a random negative of another
+design, or the closest one with ``hard_negatives=True``).
 """
 from numbers import Real
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -52,16 +34,18 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 
-from .ps_net import PSNetRetriever
+from ..losses import design_triplets, triplet_loss
 
-__all__ = ['PSNetTripletRetriever', 'TripletEmbedding', 'euclidean_distance', 'triplet_loss']
+__all__ = ['PSNetTripletRetriever', 'TripletEmbedding', 'euclidean_distance']
 
 #: Side of the dummy image used to find the backbone's output channels.
 _PROBE_SIZE = 64
 
 
 def euclidean_distance(query: Tensor, gallery: Tensor) -> Tensor:
-    """Eq. (4) of Xuan et al. for every query / gallery pair.
+    """Eq. (4) of Xuan et al. for every query / gallery pair::
+
+        dist(a, b) = sqrt((x_1 - y_1)^2 + (x_2 - y_2)^2 + ... + (x_n - y_n)^2)        (4)
 
     Computed exactly (no ``|a|^2 + |b|^2 - 2ab`` shortcut), so that ties and near-ties rank as
     the distances do.
@@ -82,39 +66,6 @@ def euclidean_distance(query: Tensor, gallery: Tensor) -> Tensor:
                          f'{tuple(query.shape)} and {tuple(gallery.shape)}')
     return torch.cdist(query.float(), gallery.float(),
                        compute_mode='donot_use_mm_for_euclid_dist')
-
-
-def triplet_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
-                 margin: float) -> Tuple[Tensor, Tensor]:
-    """``mean(max(dist(a, p) - dist(a, n) + margin, 0))`` with the eq. (4) distance.
-
-    Args:
-        anchor (Tensor): ``(T, D)`` anchor features.
-        positive (Tensor): ``(T, D)`` features of the same design as the anchor.
-        negative (Tensor): ``(T, D)`` features of another design.
-        margin (float): The margin, > 0.
-
-    Returns:
-        tuple[Tensor, Tensor]: The loss (a scalar, the mean over the ``T`` triplets, 0 for
-        ``T = 0``) and the share of active triplets (loss > 0) in ``[0, 1]``, detached.
-
-    Example:
-        >>> a, p, n = torch.tensor([[0., 0.]]), torch.tensor([[1., 0.]]), torch.tensor([[0., 3.]])
-        >>> loss, active = triplet_loss(a, p, n, margin=2.5)  # max(1 - 3 + 2.5, 0)
-        >>> round(loss.item(), 4), active.item()
-        (0.5, 1.0)
-    """
-    if not (anchor.shape == positive.shape == negative.shape) or anchor.dim() != 2:
-        raise ValueError(f'anchor, positive and negative must be (T, D) of one shape, got '
-                         f'{tuple(anchor.shape)}, {tuple(positive.shape)}, '
-                         f'{tuple(negative.shape)}')
-    if anchor.shape[0] == 0:
-        zero = anchor.sum() * 0
-        return zero, zero.detach()
-    d_ap = (anchor - positive).norm(dim=-1)
-    d_an = (anchor - negative).norm(dim=-1)
-    per_triplet = F.relu(d_ap - d_an + margin)
-    return per_triplet.mean(), (per_triplet > 0).float().mean().detach()
 
 
 class TripletEmbedding(BaseModule):
@@ -244,63 +195,13 @@ class PSNetTripletRetriever(ImageToImageRetriever):
         """The higher-is-better score: ``-dist`` of eq. (4), ``(Q, D), (G, D) -> (Q, G)``."""
         return -euclidean_distance(query, gallery)
 
-    # ------------------------------------------------------------------ features
-    def extract_feat(self, inputs: Tensor) -> Tensor:
-        """``(B, 3, H, W)`` images -> ``(B, D)`` L2-normalised embeddings."""
-        return self.image_encoder(inputs)
-
-    def forward(self, inputs: Tensor, data_samples: Optional[List[DataSample]] = None,
-                mode: str = 'tensor'):
-        """``mode='tensor'``: embeddings; ``'loss'``: the triplet loss; ``'predict'``: data
-        samples with ``pred_score`` (``-dist`` to every gallery entry)."""
-        if mode == 'tensor':
-            return self.extract_feat(inputs)
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        raise RuntimeError(f'Invalid mode "{mode}".')
-
-    # ------------------------------------------------------------------ matching
     def matching(self, inputs: Tensor) -> Dict[str, Tensor]:
-        """Score query embeddings against the gallery (``prototype_vecs``).
-
-        The score is the negative Euclidean distance of eq. (4), ``score = -dist``, so that it
-        is higher-is-better like every mmpretrain retriever's: the descending order of the score
-        is the ascending order of the distance.
-
-        Args:
-            inputs (Tensor): ``(Q, D)`` query embeddings.
-
-        Returns:
-            dict: ``score`` ``(Q, G)`` = ``-dist`` in gallery order (what ``predict`` writes to
-            ``pred_score``), ``pred_label`` ``(Q, G)`` gallery indices by ascending distance,
-            ``pred_score`` ``(Q, G)`` the scores in that order.
-        """
-        score = self.negative_euclidean(inputs, self.prototype_vecs)
+        """mmpretrain's matching (``score``: ``-dist`` to every gallery entry in gallery order;
+        ``pred_label`` / ``pred_score``: by descending score) with a stable sort, so that tied
+        distances keep their gallery order."""
+        score = self.similarity_fn(inputs, self.prototype_vecs)
         sorted_score, indices = torch.sort(score, descending=True, stable=True, dim=-1)
         return dict(score=score, pred_label=indices, pred_score=sorted_score)
-
-    def predict(self, inputs: Tensor, data_samples: Optional[List[DataSample]] = None,
-                **kwargs) -> List[DataSample]:
-        """Rank the gallery for each query image.
-
-        Each data sample gets ``pred_score`` ``[G]``: minus the Euclidean distance (eq. (4)) of
-        its embedding to each gallery embedding, in gallery order (higher is better, which is
-        what ``PSNetPlagiarismMetric`` and ``PSNetPrecisionAtK`` read), and ``pred_label``: the
-        gallery indices by ascending distance (the first ``topk`` when ``topk != -1``).
-
-        Args:
-            inputs (Tensor): ``(Q, 3, H, W)`` preprocessed query images.
-            data_samples (list[DataSample], optional): The queries' data samples, updated in
-                place; None creates new ones.
-
-        Returns:
-            list[DataSample]: One per query.
-        """
-        if not self.prototype_inited:
-            self.prepare_prototype()
-        return self._get_predictions(self.matching(self.extract_feat(inputs)), data_samples)
 
     def _get_prototype_vecs_from_dataloader(self, data_loader) -> Tensor:
         """mmpretrain's gallery extraction, re-normalised.
@@ -345,6 +246,6 @@ class PSNetTripletRetriever(ImageToImageRetriever):
         feats = self.extract_feat(inputs)
         generator = torch.Generator().manual_seed(int(sum(ids)) % (2**31))
         dist = euclidean_distance(feats, feats).detach() if self.hard_negatives else None
-        a, p, n = PSNetRetriever._triplets(ids, generator, distances=dist)
+        a, p, n = design_triplets(ids, generator, distances=dist)
         loss, active = triplet_loss(feats[a], feats[p], feats[n], self.margin)
         return dict(loss_triplet=loss, active_triplets=active)
