@@ -33,6 +33,7 @@ setup(
     package_dir={'ps_net': 'projects/ps_net'},
     packages=['ps_net'] + ['ps_net.' + p for p in find_packages('projects/ps_net')],
     install_requires=read_requirements('runtime.txt') + ['mmcv==2.1.0'],
-    extras_require={'tests': read_requirements('tests.txt')},
+    extras_require={'tests': read_requirements('tests.txt'),
+                    'deploy': read_requirements('deploy.txt')},
     zip_safe=False,
 )

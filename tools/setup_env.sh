@@ -29,8 +29,8 @@ torch_pin=$(sed -n 's/^torch==\([^ ]*\).*/\1/p' requirements/runtime.txt)
 py_version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 # Bump when a change to this script changes what ends up in the environment.
 recipe=1
-key=$(cat requirements/build.txt requirements/runtime.txt requirements/mmpose.txt requirements/gradcam.txt \
-        requirements/tests.txt \
+key=$(cat requirements/build.txt requirements/runtime.txt requirements/deploy.txt requirements/mmpose.txt \
+        requirements/gradcam.txt requirements/tests.txt \
         | { cat; echo "recipe$recipe py$py_version torch$torch_pin mmcv$mmcv_version $flavour"; } \
       | sha256sum | cut -c1-16)
 env_dir=$cache/env-$key
@@ -49,7 +49,7 @@ check_env() {
   "$env_dir/bin/python" - <<'PY'
 import mmcv, mmcv.ops, torch, torchvision  # noqa: F401
 from mmcv.ops import RoIAlign, nms
-import mmdet.models, mmpose.models, mmpretrain.models, faiss  # noqa: F401
+import mmdet.models, mmpose.models, mmpretrain.models, faiss, timm, onnxruntime, pymilvus  # noqa: F401
 boxes = torch.tensor([[0., 0., 10., 10.], [1., 1., 10., 10.], [20., 20., 30., 30.]])
 _, keep = nms(boxes, torch.tensor([0.9, 0.8, 0.7]), 0.5)
 assert keep.tolist() == [0, 2], keep
@@ -88,10 +88,10 @@ say "step 1/5: pip, build tools"
 "${pip[@]}" install -q --upgrade pip==25.1.1
 "${pip[@]}" install -q -r requirements/build.txt
 
-say "step 2/5: torch, torchvision and the runtime requirements (large download on a cold cache)"
-if ! "${pip[@]}" install --progress-bar off -r requirements/runtime.txt 2>&1 \
+say "step 2/5: torch, torchvision, the runtime and deploy requirements (large download on a cold cache)"
+if ! "${pip[@]}" install --progress-bar off -r requirements/runtime.txt -r requirements/deploy.txt 2>&1 \
     | { grep --line-buffered -E '^(Collecting|Successfully|ERROR)' || true; } | sed 's/^/    /'; then
-  echo "installing requirements/runtime.txt failed (see the pip output above)" >&2
+  echo "installing requirements/runtime.txt + deploy.txt failed (see the pip output above)" >&2
   exit 1
 fi
 
