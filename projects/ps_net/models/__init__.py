@@ -2,12 +2,13 @@
 PS-Net retriever (mmpretrain), and the CPU-capable DDP wrapper."""
 from .attention import (PSNetCBAM, PSNetChannelAttention, PSNetLandmarkAttention, PSNetSE,
                         PSNetSpatialAttention)
-from .backbones import PSNetAttentionResNet
+from .backbones import PSNetAttentionResNet, PSNetEfficientNetLite
 from .heads import PSNetLandmarkHead
 from .losses import PSNetRegionTripletLoss
 from .necks import PSNetFeatureNeck
 from .regions import RegionPooling, divide_regions
-from .retrievers import (PSNetEnsembleRetriever, PSNetPCBRetriever, PSNetRetriever,
+from .retrievers import (PSNetCopyDetectionRetriever, PSNetEnsembleRetriever,
+                         PSNetPCBRetriever, PSNetRetriever, PSNetTemplateRetriever,
                          PSNetTripletRetriever)
 from .wrappers import PSNetDistributedDataParallel
 
@@ -16,5 +17,6 @@ __all__ = [
     'PSNetSpatialAttention', 'PSNetAttentionResNet', 'PSNetLandmarkHead',
     'PSNetRegionTripletLoss', 'PSNetFeatureNeck', 'RegionPooling', 'divide_regions',
     'PSNetRetriever', 'PSNetPCBRetriever', 'PSNetEnsembleRetriever', 'PSNetTripletRetriever',
+    'PSNetCopyDetectionRetriever', 'PSNetEfficientNetLite', 'PSNetTemplateRetriever',
     'PSNetDistributedDataParallel'
 ]

@@ -116,6 +116,29 @@ def _box(points: np.ndarray) -> np.ndarray:
     return np.concatenate([points.min(0), points.max(0)])
 
 
+def template_regions(family: str, bbox: Sequence[float]) -> np.ndarray:
+    """The five region boxes of :data:`FALLBACK_TEMPLATES` over a garment box.
+
+    Args:
+        family: ``'top'`` or ``'dress'``.
+        bbox: garment box ``[x1, y1, x2, y2]``.
+
+    Returns:
+        ``(5, 4)`` boxes in the order of :data:`REGIONS`.
+
+    Example:
+        >>> template_regions('top', [0, 0, 100, 200])[REGIONS.index('collar')].tolist()
+        [30.0, 0.0, 70.0, 40.0]
+    """
+    if family not in FALLBACK_TEMPLATES:
+        raise ValueError(f'family must be one of {sorted(FALLBACK_TEMPLATES)}, got {family!r}')
+    bx1, by1, bx2, by2 = (float(v) for v in bbox)
+    frac = np.array([FALLBACK_TEMPLATES[family][r] for r in REGIONS])
+    w, h = bx2 - bx1, by2 - by1
+    return np.stack([bx1 + frac[:, 0] * w, by1 + frac[:, 1] * h,
+                     bx1 + frac[:, 2] * w, by1 + frac[:, 3] * h], axis=1)
+
+
 def divide_regions(category_id: int, keypoints: np.ndarray,
                    scores: Optional[np.ndarray] = None, bbox: Optional[Sequence[float]] = None,
                    score_thr: float = 0.3, min_points: int = 2,
@@ -186,14 +209,13 @@ def divide_regions(category_id: int, keypoints: np.ndarray,
         found['waist'] = np.array([xs.min(), y_waist, xs.max(), lower[:, 1].max()])
     else:
         found['waist'] = None
+    templates = template_regions(family, (bx1, by1, bx2, by2))
     for k, r in enumerate(REGIONS):
         if r not in found:
             continue
         valid[k] = True
         if found[r] is None:
-            fx1, fy1, fx2, fy2 = FALLBACK_TEMPLATES[family][r]
-            w, h = bx2 - bx1, by2 - by1
-            boxes[k] = [bx1 + fx1 * w, by1 + fy1 * h, bx1 + fx2 * w, by1 + fy2 * h]
+            boxes[k] = templates[k]
             fallback[k] = True
         else:
             p = pad * extent
