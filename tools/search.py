@@ -3,11 +3,13 @@
     python tools/search.py INDEX IMAGE... [--config CONFIG] [--checkpoint CKPT] [--topk 20] \
         [--json OUT] [--html OUT] [--png OUT] [--report-hits 10] \
         [--det-config DET_CONFIG --det-checkpoint DET_CKPT --score-thr 0.5] \
-        [--batch-size 16] [--device cpu]
+        [--batch-size 16] [--device cpu] [--backend pytorch|onnx]
 
 ``--config`` / ``--checkpoint`` default to the model the index was built with (recorded by
 ``tools/build_index.py``); an index of another model is refused. Without a detector every image
-is one garment whose box is the whole image. Prints each image's status and its best hits;
+is one garment whose box is the whole image. ``--backend onnx`` embeds with the onnxruntime export
+(``tools/deployment/pytorch2onnx.py``): ``--checkpoint`` then names its ``.onnx`` file, whose
+recorded fingerprint must be the index's. Prints each image's status and its best hits;
 ``--json`` writes every result (fields in ``docs/search.md``); ``--html`` / ``--png`` write the
 reviewer's report of each image (``ps_net.visualization.search_report``): with one IMAGE, OUT
 is the file; with several, OUT is a folder receiving ``NNN_<image name>.html`` / ``.png``
@@ -41,6 +43,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--score-thr', type=float, default=0.5, help='detection threshold')
     parser.add_argument('--batch-size', type=int, default=16)
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--backend', choices=('pytorch', 'onnx'), default='pytorch',
+                        help='embed with PyTorch or with the onnxruntime export named by '
+                        '--checkpoint (default: %(default)s)')
     return parser.parse_args(argv)
 
 
@@ -51,6 +56,12 @@ def _check(args: argparse.Namespace) -> Optional[str]:
         return f'index {args.index} is not a file'
     if args.det_checkpoint and not args.det_config:
         return '--det-checkpoint needs --det-config'
+    onnx = (args.checkpoint or '').endswith('.onnx')
+    if args.backend == 'onnx' and not (onnx and osp.isfile(args.checkpoint)):
+        return (f'--backend onnx needs --checkpoint FILE.onnx, an existing export '
+                f'(tools/deployment/pytorch2onnx.py); got {args.checkpoint!r}')
+    if args.backend == 'pytorch' and onnx:
+        return f'--checkpoint {args.checkpoint} is an ONNX export: pass --backend onnx'
     return None
 
 

@@ -18,7 +18,9 @@ NAME = re.compile(r'^(?P<algorithm>[a-z0-9-]+)_(?P<modules>[a-z0-9-]+(?:_[a-z0-9
                   r'_(?P<schedule>(?:[a-z-]+-)?\d+[ex])_(?P<dataset>[a-z0-9]+(?:-[a-z0-9]+)*)'
                   r'-(?P<size>\d+(?:x\d+)?)\.py$')
 ALL = sorted(p for p in CONFIGS.rglob('*.py') if '__pycache__' not in p.parts)
-RUNNABLE = [p for p in ALL if '_base_' not in p.relative_to(CONFIGS).parts]
+#: mmdeploy-style deploy configs (configs/deploy/) follow mmdeploy's own naming
+#: ``{task}_{backend}_{shape}.py`` and are not Runner configs
+RUNNABLE = [p for p in ALL if not {'_base_', 'deploy'} & set(p.relative_to(CONFIGS).parts)]
 
 
 def _ids(path: Path) -> str:

@@ -47,7 +47,8 @@ class GarmentEmbedder:
     Args:
         config: Path of a PS-Net retriever config whose ``test_dataloader`` pipeline loads the
             image, crops the garment (``PSNetGarmentCrop``) and packs it (``PackInputs``).
-        checkpoint: Its trained checkpoint.
+        checkpoint: Its trained checkpoint, or the ``.onnx`` export of it
+            (``tools/deployment/pytorch2onnx.py``): then an :class:`OnnxGarmentEmbedder`.
         device: torch device of the model.
 
     Attributes:
@@ -56,19 +57,33 @@ class GarmentEmbedder:
             gallery index built with this model records).
     """
 
+    def __new__(cls, config: Optional[str] = None, checkpoint: Optional[str] = None,
+                *args, **kwargs):
+        """``GarmentEmbedder(config, 'model.onnx')`` gives the onnxruntime backend
+        (:class:`~ps_net.apis.OnnxGarmentEmbedder`), so every user of the embedder (the
+        searcher, the index builder) runs an exported model with the same calls."""
+        if cls is GarmentEmbedder and os.fspath(checkpoint or '').endswith('.onnx'):
+            from .onnx_embedder import OnnxGarmentEmbedder
+            cls = OnnxGarmentEmbedder
+        return super().__new__(cls)
+
     def __init__(self, config: str, checkpoint: str, device: str = 'cpu') -> None:
+        self.cfg, model = load_retriever(config, checkpoint)
+        self.model = model.to(device)
+        self.fingerprint = model_fingerprint(self.model.state_dict())
+        self._build_pipeline(self.cfg.test_dataloader.dataset.pipeline, config)
+
+    def _build_pipeline(self, pipeline: Sequence[dict], source: str) -> None:
+        """The image loader and the rest of the test ``pipeline`` (of config ``source``)."""
         from mmcv.transforms import Compose
         from mmengine.registry import DefaultScope
         from mmpretrain.datasets import remove_transform
         from mmpretrain.registry import TRANSFORMS
 
-        self.cfg, model = load_retriever(config, checkpoint)
-        self.model = model.to(device)
-        self.fingerprint = model_fingerprint(self.model.state_dict())
-        pipeline = copy.deepcopy(list(self.cfg.test_dataloader.dataset.pipeline))
+        pipeline = copy.deepcopy(list(pipeline))
         types = [t['type'].split('.')[-1] for t in pipeline]
         if 'PSNetGarmentCrop' not in types or types[-1] != 'PackInputs':
-            raise ValueError(f'{config}: the test pipeline must crop the garment with '
+            raise ValueError(f'{source}: the test pipeline must crop the garment with '
                              f'PSNetGarmentCrop and end with PackInputs, got {types}')
         pack = pipeline[-1]
         pack['meta_keys'] = tuple(pack.get('meta_keys', ())) + tuple(
@@ -83,6 +98,11 @@ class GarmentEmbedder:
     def categories(self) -> tuple:
         """The retriever's PS-Net categories (rows of its region weights)."""
         return tuple(self.model.categories)
+
+    @property
+    def region_weights(self) -> np.ndarray:
+        """The retriever's region weights lambda, ``(categories, R)`` float32."""
+        return self.model.region_weights.detach().cpu().numpy().astype(np.float32)
 
     def load_image(self, source: ImageSource) -> np.ndarray:
         """A BGR uint8 ``(H, W, 3)`` image from a path, encoded bytes or an array.
@@ -168,7 +188,12 @@ class GarmentEmbedder:
         """
         if not len(packed):
             raise ValueError('no garments to embed')
-        out = extract_region_features(self.model, list(packed), batch_size)
+        return self._in_image(extract_region_features(self.model, list(packed), batch_size),
+                              packed)
+
+    @staticmethod
+    def _in_image(out: Dict[str, np.ndarray], packed: Sequence[dict]) -> Dict[str, np.ndarray]:
+        """Add ``region_boxes`` and ``garment_boxes`` in image pixels to the crop's arrays."""
         size = out['crops'].shape[2], out['crops'].shape[1]  # the crop's (w, h)
         region_boxes = np.full(out['boxes'].shape, np.nan, np.float32)
         for i, sample in enumerate(p['data_samples'] for p in packed):
