@@ -27,7 +27,7 @@ query_pipeline = [
     dict(type='PackInputs', meta_keys=meta_keys, algorithm_keys=('gt_ignored', )),
 ]
 train_dataloader = dict(
-    batch_size=32, num_workers=4, persistent_workers=True,
+    batch_size=32, num_workers=4, persistent_workers=False,
     sampler=dict(type='PSNetDesignSampler', num_designs=16, per_design=2),
     dataset=dict(type='PlagiarizedFashionDataset', data_root='data/plagiarized_fashion',
                  ann_file='annotations/pf_train.json', with_retrieval_labels=False,

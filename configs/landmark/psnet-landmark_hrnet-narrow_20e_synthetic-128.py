@@ -34,7 +34,7 @@ val_pipeline = [
 coco = dict(type='PSNetDeepFashion2Dataset', data_root=data_root, data_mode='topdown',
             data_prefix=dict(img=''))
 train_dataloader = dict(
-    batch_size=32, num_workers=2, persistent_workers=True,
+    batch_size=32, num_workers=2, persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(coco, ann_file='annotations/coco_train.json', pipeline=train_pipeline))
 test_loader = dict(batch_size=64, num_workers=2, persistent_workers=True, drop_last=False,

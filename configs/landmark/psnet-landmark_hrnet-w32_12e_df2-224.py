@@ -39,7 +39,7 @@ val_pipeline = [
 ]
 
 train_dataloader = dict(
-    batch_size=64, num_workers=4, persistent_workers=True,
+    batch_size=64, num_workers=4, persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type=dataset_type, data_root=data_root, data_mode=data_mode,
                  ann_file='train/deepfashion2_train.json', data_prefix=dict(img='train/image/'),

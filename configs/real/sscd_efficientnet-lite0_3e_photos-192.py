@@ -19,7 +19,8 @@ view = [
     dict(type='PSNetRandomLocalEdit', prob=0.7, max_edits=2),
 ]
 train_dataloader = dict(
-    batch_size=32, num_workers=2, persistent_workers=True, drop_last=True,
+    batch_size=32, num_workers=2, persistent_workers=False, drop_last=True,
+    collate_fn=dict(type='default_collate'),  # stacks each view (as mmpretrain's SimCLR)
     sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
     dataset=dict(pipeline=[
         dict(type='LoadImageFromFile'),

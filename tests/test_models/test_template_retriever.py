@@ -58,3 +58,25 @@ def test_flat_vector_and_copy_loss():
 def test_bad_garment_box():
     with pytest.raises(ValueError, match='garment_box must be fractions'):
         _model(garment_box=(0.5, 0.1, 0.4, 0.9))
+
+
+def test_backbone_as_it_is_pooled_over_the_regions():
+    """neck=None, embed_dim=None: region features are the backbone map's RoIAligned means."""
+    from mmcv.ops import roi_align
+    backbone = dict(_scope_='mmpretrain', type='PSNetEfficientNetLite', out_indices=(5, ),
+                    pretrained=False)
+    head = dict(type='PSNetRegionHead', embed_dim=None, roi_size=2, feature_stride=32)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = PSNetTemplateRetriever(backbone, None, prototype=torch.zeros(1, 4), head=head,
+                                       feat_channels=1280, input_size=(128, 128)).eval()
+    assert model.head.embed is None and model.head.embed_dim == 1280
+    assert not [n for n, _ in model.head.named_parameters()]
+    x = torch.randn(2, 3, 128, 128)
+    samples = [DataSample(metainfo=dict(category='short_sleeved_top'))] * 2
+    with torch.no_grad():
+        info = model.region_features(x, samples)
+        fmap = model.image_encoder(x)[-1]
+    rois = torch.cat([torch.tensor([[0.0]]).repeat(5, 1), info['boxes'][0]], 1)
+    ref = roi_align(fmap[:1], rois, (2, 2), 1 / 32, 2, 'avg', True).mean((-2, -1))
+    assert torch.allclose(info['feats'][0], torch.nn.functional.normalize(ref, dim=-1),
+                          atol=1e-5)

@@ -25,7 +25,7 @@ test_pipeline = [
 ]
 
 train_dataloader = dict(
-    batch_size=64, num_workers=4, persistent_workers=True,
+    batch_size=64, num_workers=4, persistent_workers=False,  # exact --resume: docs/checkpoints.md
     sampler=dict(type='PSNetDesignSampler', num_designs=16, per_design=4),
     dataset=dict(type='PlagiarizedFashionDataset', data_root=data_root,
                  ann_file='annotations/pf_train.json', with_retrieval_labels=False,

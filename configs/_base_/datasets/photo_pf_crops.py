@@ -27,7 +27,7 @@ test_pipeline = [
 ]
 
 train_dataloader = dict(
-    batch_size=32, num_workers=2, persistent_workers=True,
+    batch_size=32, num_workers=2, persistent_workers=False,
     sampler=dict(type='PSNetDesignSampler', num_designs=8, per_design=4,
                  relations=('original', 'identical', 'plagiarized')),
     dataset=dict(type='PlagiarizedFashionDataset', data_root=data_root,

@@ -19,7 +19,7 @@ test_pipeline = [
 ]
 
 train_dataloader = dict(
-    batch_size=16, num_workers=2, persistent_workers=True,
+    batch_size=16, num_workers=2, persistent_workers=False,  # exact --resume: docs/checkpoints.md
     sampler=dict(type='PSNetDesignSampler', num_designs=8, per_design=2),
     dataset=dict(type='PlagiarizedFashionDataset', data_root=data_root,
                  ann_file='annotations/pf_train.json', with_retrieval_labels=False,

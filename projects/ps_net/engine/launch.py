@@ -2,17 +2,26 @@
 
 Kept here, not in the scripts, so the logic is testable without a shell.
 """
+import logging
 import os
 import os.path as osp
 from typing import Optional, Sequence
 
 import torch
 import torch.distributed as torch_dist
-from mmengine.config import Config
+from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
+from mmengine.runner import find_latest_checkpoint
 
 from ..utils.config_overrides import merge_cfg_options
+from .checkpoint_loader import trusted_checkpoint_globals
 
-__all__ = ['apply_train_args', 'apply_test_args', 'setup_cpu_distributed', 'finish_distributed']
+__all__ = ['apply_train_args', 'apply_test_args', 'enable_exact_resume', 'resume_seed',
+           'setup_cpu_distributed', 'finish_distributed']
+
+#: The hook and worker seeding that make ``--resume`` repeat an uninterrupted run.
+RANDOM_STATE_HOOK = 'mmpretrain.PSNetRandomStateHook'
+WORKER_INIT_FN = 'psnet_worker_init_fn'
 
 
 def _set_work_dir(cfg: Config, config_path: str, work_dir: Optional[str]) -> None:
@@ -28,6 +37,9 @@ def apply_train_args(cfg: Config, config_path: str, *, work_dir: Optional[str] =
                      no_validate: bool = False, launcher: str = 'none',
                      cfg_options: Optional[dict] = None) -> Config:
     """Merge ``tools/train.py`` arguments into a config (in place; returned for chaining).
+
+    Also makes resume exact (:func:`enable_exact_resume`) and, when resuming, builds the run
+    with the seed of the checkpoint it continues.
 
     Args:
         cfg: The loaded config.
@@ -59,7 +71,61 @@ def apply_train_args(cfg: Config, config_path: str, *, work_dir: Optional[str] =
         cfg.resume, cfg.load_from = True, resume
     if cfg_options:
         merge_cfg_options(cfg, cfg_options)
+    enable_exact_resume(cfg)
+    if cfg.get('resume'):
+        _use_resumed_seed(cfg)
     return cfg
+
+
+def enable_exact_resume(cfg: Config) -> Config:
+    """Add what makes ``--resume`` repeat an uninterrupted run (in place; returned).
+
+    Adds :class:`~ps_net.engine.hooks.PSNetRandomStateHook` to ``custom_hooks`` and
+    ``worker_init_fn=dict(type='psnet_worker_init_fn')`` to a ``train_dataloader`` dict, each
+    only where the config does not name one already (docs/checkpoints.md, "Exact resume").
+    """
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(str(h.get('type', '')).split('.')[-1] == RANDOM_STATE_HOOK.split('.')[-1]
+               for h in hooks if isinstance(h, dict)):
+        cfg.custom_hooks = hooks + [ConfigDict(type=RANDOM_STATE_HOOK)]
+    loader = cfg.get('train_dataloader')
+    if isinstance(loader, dict) and loader.get('worker_init_fn') is None:
+        loader['worker_init_fn'] = ConfigDict(type=WORKER_INIT_FN)
+    return cfg
+
+
+def resume_seed(checkpoint: str) -> Optional[int]:
+    """The ``meta['seed']`` of a training checkpoint (None when it has none).
+
+    Loaded with the trusted weights-only unpickler (memory-mapped where the file allows).
+    """
+    with trusted_checkpoint_globals():
+        try:
+            ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True, mmap=True)
+        except RuntimeError:  # a legacy (non-zip) file cannot be memory-mapped
+            ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
+    meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
+    seed = meta.get('seed') if isinstance(meta, dict) else None
+    return None if seed is None else int(seed)
+
+
+def _use_resumed_seed(cfg: Config) -> None:
+    """Build the resumed run with the seed of the run it continues.
+
+    mmengine restores the checkpoint's seed only after the dataloaders and their samplers were
+    built with the config's (a random one when ``randomness.seed`` is None, the default).
+    """
+    checkpoint = cfg.get('load_from') or find_latest_checkpoint(cfg.work_dir)
+    if not checkpoint:
+        return  # --resume without a checkpoint in the work dir starts from scratch
+    seed = resume_seed(checkpoint)
+    randomness = cfg.get('randomness') or {}
+    if seed is None or randomness.get('seed') == seed:
+        return
+    if randomness.get('seed') is not None:
+        print_log(f'--resume: using the seed {seed} of {checkpoint}, not the config\'s '
+                  f'randomness.seed={randomness["seed"]}', logger='current', level=logging.WARNING)
+    cfg.randomness = dict(randomness, seed=seed)
 
 
 def apply_test_args(cfg: Config, config_path: str, checkpoint: str, *,

@@ -36,7 +36,9 @@ class PSNetRegionHead(BaseModule):
     Args:
         num_regions: ``R``, regions per image (5 for PS-Net, 6 stripes for PCB).
         in_channels: channels of the pooled map F'.
-        embed_dim: ``D`` of each region feature.
+        embed_dim: ``D`` of each region feature; None: no learned embedding, each region's
+            feature is its RoIAligned map averaged over the ``roi_size`` bins (``D = C``), the
+            regional pooling of a backbone used as it is.
         roi_size: RoIAlign output side.
         feature_stride: input size / F' size (8 for PS-Net's 28 x 28 at 224).
         loss: config of the region triplet loss (``PSNetRegionTripletLoss``); its ``margin``
@@ -60,14 +62,16 @@ class PSNetRegionHead(BaseModule):
         ((1, 2, 3), 0.0)
     """
 
-    def __init__(self, num_regions: int = 5, in_channels: int = 1024, embed_dim: int = 128,
+    def __init__(self, num_regions: int = 5, in_channels: int = 1024,
+                 embed_dim: Optional[int] = 128,
                  roi_size: int = 4, feature_stride: int = 8,
                  loss: dict = dict(type='PSNetRegionTripletLoss', margin=0.2),
                  fashion_loss_weight: float = 1.0, copy_loss_weight: float = 0.0,
                  hard_negatives: bool = False, init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         for name, value in (('num_regions', num_regions), ('in_channels', in_channels),
-                            ('embed_dim', embed_dim), ('roi_size', roi_size),
+                            ('embed_dim', in_channels if embed_dim is None else embed_dim),
+                            ('roi_size', roi_size),
                             ('feature_stride', feature_stride)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f'{name} must be an int >= 1, got {value!r}')
@@ -77,9 +81,9 @@ class PSNetRegionHead(BaseModule):
             raise TypeError(f'hard_negatives must be a bool, got {hard_negatives!r}')
         self.num_regions = num_regions
         self.in_channels = in_channels
-        self.embed_dim = embed_dim
+        self.embed_dim = in_channels if embed_dim is None else embed_dim
         self.pool = RegionPooling(roi_size, 1.0 / feature_stride)
-        self.embed = nn.ModuleList(
+        self.embed = None if embed_dim is None else nn.ModuleList(
             nn.Sequential(nn.Flatten(), nn.Linear(in_channels * roi_size**2, embed_dim))
             for _ in range(num_regions))
         self.loss_module = MODELS.build(loss)
@@ -108,8 +112,11 @@ class PSNetRegionHead(BaseModule):
             raise ValueError(f'expected {self.num_regions} boxes per image, got '
                              f'{tuple(boxes.shape)}')
         pooled = self.pool(feat, boxes)
-        f = torch.stack([F.normalize(embed(pooled[:, r]), dim=-1)
-                         for r, embed in enumerate(self.embed)], 1)
+        if self.embed is None:
+            f = F.normalize(pooled.mean((-2, -1)), dim=-1)
+        else:
+            f = torch.stack([F.normalize(embed(pooled[:, r]), dim=-1)
+                             for r, embed in enumerate(self.embed)], 1)
         return f * valid[..., None].to(f.dtype)
 
     @staticmethod

@@ -74,7 +74,8 @@ class PSNetRetriever(ScoreMatchingMixin, ImageToImageRetriever):
     """PS-Net retriever.
 
     Args:
-        backbone, neck: retrieval branch (mmpose ``HRNet`` + ``PSNetFeatureNeck`` configs).
+        backbone, neck: retrieval branch (mmpose ``HRNet`` + ``PSNetFeatureNeck`` configs);
+            ``neck=None``: F is the backbone's last map.
         landmark_branch: ``dict(backbone, neck, head)`` mmpose configs of the landmark model
             (the head with a ``decoder``, the codec its heatmaps are decoded with).
         prototype: the gallery, as mmpretrain's ``ImageToImageRetriever``.
@@ -101,7 +102,7 @@ class PSNetRetriever(ScoreMatchingMixin, ImageToImageRetriever):
     #: of :data:`REGIONS`; a subclass with another division sets its own before ``__init__``.
     num_regions: int = len(REGIONS)
 
-    def __init__(self, backbone: dict, neck: dict, landmark_branch: Optional[dict],
+    def __init__(self, backbone: dict, neck: Optional[dict], landmark_branch: Optional[dict],
                  prototype, head: dict, landmark_checkpoint: Optional[str] = None,
                  freeze_landmarks: bool = True, attention: Optional[dict] = None,
                  feat_channels: int = 1024, input_size: Tuple[int, int] = (224, 224),
@@ -112,7 +113,8 @@ class PSNetRetriever(ScoreMatchingMixin, ImageToImageRetriever):
                  init_cfg: Optional[dict] = None) -> None:
         if task not in ('plagiarized', 'identical'):
             raise ValueError(f"task must be 'plagiarized' or 'identical', got {task!r}")
-        retrieval = nn.Sequential(_build_mmpose(backbone), _build_mmpose(neck))
+        retrieval = nn.Sequential(_build_mmpose(backbone),
+                                  *([] if neck is None else [_build_mmpose(neck)]))
         super().__init__(image_encoder=retrieval, prototype=prototype,
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.input_size = tuple(input_size)

@@ -1,0 +1,229 @@
+"""Train and test every row of the real-photo table (``make real-table``).
+
+Example::
+
+    python tools/make_real_table.py --seeds 0 1 2 --work-dir work_dirs/table_real
+
+The benchmark (``--data-root``, default ``data/photo_benchmark``, the configs' data root) is
+built first if it is missing, by ``tools/make_plagiarism_benchmark.py`` from ``--images``
+(default ``$PSNET_SHARED_DATA/clothing-small/train``) with ``--benchmark-seed``; the seeds vary
+the training only. Rows, all EfficientNet-Lite0 at 192 px, scored on the benchmark's test split
+with the spec's metric:
+
+=================================  ===========================================================
+row                                what
+=================================  ===========================================================
+(a) ImageNet, crop                 ImageNet backbone as it is, global pooling, cosine
+(a) ImageNet, whole photo          the same on the whole photo
+(a2) SSCD fine-tune                global embedding fine-tuned with two-view InfoNCE
+(b) ImageNet regions               (a)'s map pooled over the 5 template regions, uniform
+(b) SSCD regions                   (a2)'s backbone pooled over the 5 template regions, uniform
+PS-Net template, uniform           PS-Net region head trained on the train split, uniform
+PS-Net template, Learned           the same with region weights fitted (eq. 4-6)
+=================================  ===========================================================
+
+``PS-Net template`` starts from the SSCD fine-tune of the same seed. Rows without training
+((a), (b) ImageNet) are the same for every seed. A stage whose output exists is skipped (a
+rerun continues where it stopped; a killed training resumes). Outputs in ``WORK_DIR``:
+``table.json`` / ``table.md`` (mean and population std over the seeds, percent),
+``timings.json`` (seconds per stage) and, per seed, every checkpoint under
+``WORK_DIR/seed<N>/<network>/``.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional, Sequence
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TOOLS = osp.join(ROOT, 'tools')
+sys.path.insert(0, TOOLS)
+from make_table import (aggregate_tables, last_checkpoint, merge_timings,  # noqa: E402
+                        row_from_metrics)
+
+GLOBAL = 'configs/real/global_efficientnet-lite0_imagenet-0e_photos-192.py'
+GLOBAL_WHOLE = 'configs/real/global_efficientnet-lite0_imagenet-0e_photos-whole-192.py'
+SSCD = 'configs/real/sscd_efficientnet-lite0_3e_photos-192.py'
+REGIONS = 'configs/real/regions_efficientnet-lite0_imagenet-0e_photos-192.py'
+REGIONS_SSCD = 'configs/real/regions_efficientnet-lite0_sscd-3e_photos-192.py'
+PSNET = 'configs/real/psnet-template_efficientnet-lite0_6e_photos-192.py'
+
+#: network -> (kind, config, parent network, seeded). kind: 'init' writes the config's
+#: initialised model (tools/model_converters/init_checkpoint.py), 'train' trains it, 'fit'
+#: fits the region weights of the parent's checkpoint (tools/fit_region_weights.py).
+NETWORKS = {
+    'imagenet': ('init', GLOBAL, None, False),
+    'regions_imagenet': ('init', REGIONS, None, False),
+    'sscd': ('train', SSCD, None, True),
+    'regions_sscd': ('init', REGIONS_SSCD, 'sscd', True),
+    'psnet': ('train', PSNET, 'sscd', True),
+    'psnet_fitted': ('fit', PSNET, 'psnet', True),
+}
+#: row -> (test config, network)
+ROWS = {
+    '(a) ImageNet, crop': (GLOBAL, 'imagenet'),
+    '(a) ImageNet, whole photo': (GLOBAL_WHOLE, 'imagenet'),
+    '(a2) SSCD fine-tune': (SSCD, 'sscd'),
+    '(b) ImageNet regions': (REGIONS, 'regions_imagenet'),
+    '(b) SSCD regions': (REGIONS, 'regions_sscd'),
+    'PS-Net template, uniform': (PSNET, 'psnet'),
+    'PS-Net template, Learned': (PSNET, 'psnet_fitted'),
+}
+METRIC_KEYS = ('Recall@10', 'Recall@20', 'mAP')
+
+
+class RealTableRun:
+    """The stages of one table run; each returns its output path and skips finished work."""
+
+    def __init__(self, work_dir: str, data_root: str, dry_run: bool = False) -> None:
+        self.work_dir = work_dir
+        self.data_root = data_root
+        self.dry_run = dry_run
+        self.timings: Dict[str, float] = {}
+
+    def _call(self, name: str, cmd: List[str]) -> None:
+        print(f'[real-table] {name}: ' + ' '.join(cmd), flush=True)
+        if self.dry_run:
+            return
+        start = time.perf_counter()
+        if subprocess.call(cmd, cwd=ROOT) != 0:
+            raise RuntimeError(f'stage {name} failed: {" ".join(cmd)}')
+        self.timings[name] = round(time.perf_counter() - start, 1)
+        print(f'[real-table] {name} done in {self.timings[name] / 60:.1f} min', flush=True)
+
+    def _data_options(self) -> List[str]:
+        root = self.data_root
+        return [f'train_dataloader.dataset.data_root={root}',
+                f'test_dataloader.dataset.data_root={root}',
+                f'val_dataloader.dataset.data_root={root}',
+                f'model.prototype.dataset.data_root={root}',
+                f'custom_hooks.PSNetGalleryHook.val_gallery.dataset.data_root={root}',
+                f'custom_hooks.PSNetGalleryHook.test_gallery.dataset.data_root={root}']
+
+    def benchmark(self, images: str, seed: int) -> None:
+        if osp.exists(osp.join(self.data_root, 'annotations', 'pf_test.json')):
+            return
+        self._call('benchmark', [sys.executable, osp.join(TOOLS, 'make_plagiarism_benchmark.py'),
+                                 '--images', images, '--out', self.data_root,
+                                 '--seed', str(seed)])
+
+    def network(self, seed: int, name: str) -> str:
+        """Make ``name`` for ``seed`` unless done; its checkpoint."""
+        kind, config, parent, seeded = NETWORKS[name]
+        wd = osp.join(self.work_dir, f'seed{seed}' if seeded else 'shared', name)
+        done = osp.join(wd, 'done')
+        parent_ckpt = self.network(seed, parent) if parent else None
+        if kind == 'init':
+            out = osp.join(wd, 'init.pth')
+            if not osp.exists(out):
+                cmd = [sys.executable, osp.join(TOOLS, 'model_converters', 'init_checkpoint.py'),
+                       config, out]
+                if parent_ckpt:
+                    cmd += ['--cfg-options', f'model.backbone.init_cfg.checkpoint={parent_ckpt}']
+                self._call(f'{name}/seed{seed}', cmd)
+            return out
+        if kind == 'fit':
+            out = osp.join(wd, 'fitted.pth')
+            if not osp.exists(out):
+                os.makedirs(wd, exist_ok=True)
+                self._call(f'{name}/seed{seed}', [
+                    sys.executable, osp.join(TOOLS, 'fit_region_weights.py'), config,
+                    parent_ckpt, '--data-root', self.data_root, '--out', out,
+                    '--json', osp.join(wd, 'region_weights.json'), '--seed', str(seed)])
+            return out
+        ckpt = last_checkpoint(wd)
+        if ckpt and osp.exists(done):
+            return ckpt
+        opts = [f'randomness.seed={seed}', *self._data_options()]
+        if parent_ckpt:
+            opts += [f'model.backbone.init_cfg.type=Pretrained',
+                     f'model.backbone.init_cfg.checkpoint={parent_ckpt}',
+                     'model.backbone.init_cfg.prefix=image_encoder.backbone.']
+        cmd = [sys.executable, osp.join(TOOLS, 'train.py'), config, '--work-dir', wd,
+               '--no-validate', '--cfg-options', *opts]
+        if ckpt:
+            cmd.append('--resume')
+        self._call(f'{name}/seed{seed}', cmd)
+        if self.dry_run:
+            return osp.join(wd, 'last.pth')
+        ckpt = last_checkpoint(wd)
+        if ckpt is None:
+            raise RuntimeError(f'{name} (seed {seed}) wrote no checkpoint in {wd}')
+        open(done, 'w').close()
+        return ckpt
+
+    def row(self, seed: int, method: str) -> Dict[str, dict]:
+        config, network = ROWS[method]
+        ckpt = self.network(seed, network)
+        seeded = NETWORKS[network][3]
+        wd = osp.join(self.work_dir, f'seed{seed}' if seeded else 'shared', 'rows',
+                      method.replace(' ', '_').replace(',', '').replace('(', '').replace(')', ''))
+        out = osp.join(wd, 'test_metrics.json')
+        if not osp.exists(out):
+            self._call(f'test/{method}/seed{seed}', [
+                sys.executable, osp.join(TOOLS, 'test.py'), config, ckpt, '--work-dir', wd,
+                '--out', out, '--data-root', self.data_root,
+                '--ann-file', osp.join(self.data_root, 'annotations', 'pf_test.json')])
+            if self.dry_run:
+                return {}
+        with open(out, encoding='utf-8') as f:
+            return row_from_metrics(json.load(f))
+
+
+def markdown(table: Dict[str, Dict[str, dict]], seeds: Sequence[int]) -> str:
+    """The table as Markdown: overall Recall@10, Recall@20 and mAP (mean +/- std)."""
+    def cell(cells: dict, key: str) -> str:
+        if key not in cells:
+            return ''
+        std = cells.get(f'{key}_std')
+        return f'{cells[key]:.1f}' + (f' +/- {std:.1f}' if std is not None else '')
+    lines = [f'Real-photo table, seeds {", ".join(map(str, seeds))} (percent)', '',
+             '| row | ' + ' | '.join(METRIC_KEYS) + ' |',
+             '|---|' + '---|' * len(METRIC_KEYS)]
+    for method, groups in table.items():
+        overall = groups.get('overall', {})
+        lines.append(f'| {method} | ' + ' | '.join(cell(overall, k) for k in METRIC_KEYS) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    shared = os.environ.get('PSNET_SHARED_DATA', osp.join(ROOT, '..', 'shared', 'data'))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0])
+    parser.add_argument('--work-dir', default='work_dirs/table_real')
+    parser.add_argument('--data-root', default='data/photo_benchmark')
+    parser.add_argument('--images', default=osp.join(shared, 'clothing-small', 'train'))
+    parser.add_argument('--benchmark-seed', type=int, default=0)
+    parser.add_argument('--methods', nargs='+', default=list(ROWS), choices=list(ROWS),
+                        metavar='ROW', help=f'rows to run (default all: {"; ".join(ROWS)})')
+    parser.add_argument('--dry-run', action='store_true', help='print the commands only')
+    args = parser.parse_args(argv)
+    from ps_net.utils import atomic_write
+
+    run = RealTableRun(args.work_dir, args.data_root, args.dry_run)
+    start = time.perf_counter()
+    run.benchmark(args.images, args.benchmark_seed)
+    tables = []
+    for seed in args.seeds:
+        tables.append({m: run.row(seed, m) for m in args.methods})
+    if args.dry_run:
+        return 0
+    table = aggregate_tables(tables)
+    run.timings['total'] = round(time.perf_counter() - start, 1)
+    os.makedirs(args.work_dir, exist_ok=True)
+    run.timings = merge_timings(osp.join(args.work_dir, 'timings.json'), run.timings)
+    text = markdown(table, args.seeds)
+    for name, body in (('table.json', json.dumps(table, indent=2)),
+                       ('timings.json', json.dumps(run.timings, indent=2)),
+                       ('table.md', text)):
+        atomic_write(osp.join(args.work_dir, name), body.rstrip('\n') + '\n', overwrite=True)
+    print(text)
+    print(f'[real-table] wrote {args.work_dir}/table.json, table.md, timings.json')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
