@@ -46,10 +46,10 @@ from make_table import (aggregate_tables, last_checkpoint, merge_timings,  # noq
 
 GLOBAL = 'configs/real/global_efficientnet-lite0_imagenet-0e_photos-192.py'
 GLOBAL_WHOLE = 'configs/real/global_efficientnet-lite0_imagenet-0e_photos-whole-192.py'
-SSCD = 'configs/real/sscd_efficientnet-lite0_3e_photos-192.py'
+SSCD = 'configs/real/sscd_efficientnet-lite0_2e_photos-192.py'
 REGIONS = 'configs/real/regions_efficientnet-lite0_imagenet-0e_photos-192.py'
-REGIONS_SSCD = 'configs/real/regions_efficientnet-lite0_sscd-3e_photos-192.py'
-PSNET = 'configs/real/psnet-template_efficientnet-lite0_6e_photos-192.py'
+REGIONS_SSCD = 'configs/real/regions_efficientnet-lite0_sscd-2e_photos-192.py'
+PSNET = 'configs/real/psnet-template_efficientnet-lite0_2e_photos-192.py'
 
 #: network -> (kind, config, parent network, seeded). kind: 'init' writes the config's
 #: initialised model (tools/model_converters/init_checkpoint.py), 'train' trains it, 'fit'

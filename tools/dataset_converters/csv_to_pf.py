@@ -208,12 +208,17 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def _output_error(out: str) -> Optional[str]:
-    """The problem with the output path (a folder, or in a missing folder), or None."""
+    """The problem with the output path (a folder, in a missing folder, under a file, or in
+    a folder this user cannot write to), or None."""
     if os.path.isdir(out):
         return f'OUT.json {out} is a folder'
     folder = os.path.dirname(os.path.abspath(out))
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        return f'OUT.json {out}: {folder} is a file, not a folder'
     if not os.path.isdir(folder):
         return f'OUT.json {out}: folder {folder} does not exist (create it first)'
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f'OUT.json {out}: folder {folder} is not writable'
     return None
 
 

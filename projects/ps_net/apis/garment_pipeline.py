@@ -16,6 +16,17 @@ lower-body garments (shorts, trousers, skirt) have ``psnet_category=None`` and
 ``searched=False``. An image with no garment above the threshold gives a
 :class:`GarmentPipelineResult` with ``status='no_garment'``, an unreadable image
 ``status='unreadable'`` with the reason: never an exception from deep in a stack.
+
+Arrays (:func:`as_bgr_uint8`, docs/bad_inputs.md): a BGR uint8 ``(H, W, 3)`` array is used as
+it is; a grey ``(H, W)`` / ``(H, W, 1)`` array is repeated to three channels, a ``(H, W, 4)``
+BGRA array loses its alpha channel (not composited), a float array with every value in
+``[0, 1]`` is scaled by 255 and rounded, a uint16 array is divided by 257 (65535 -> 255), a bool
+array maps True to 255 and an integer array with values in ``[0, 255]`` is cast; the result's
+``conversion`` says which. Anything else (empty, another shape or channel count, NaN, values
+out of range, a side under ``PF_MIN_IMAGE_SIDE``) is ``status='unreadable'`` with the reason. A
+path is read from its header first (:func:`~ps_net.datasets.pf_format.read_image_header`:
+missing, empty, not an image, over ``PF_MAX_IMAGE_PIXELS``), then decoded by mmcv with its EXIF
+orientation applied.
 """
 import dataclasses
 from typing import List, Optional, Sequence, Tuple, Union
@@ -24,8 +35,81 @@ import numpy as np
 from mmengine.registry import DefaultScope
 
 from ..structures import DF2_CATEGORIES, df2_to_psnet
+from ..datasets.pf_format import PF_MIN_IMAGE_SIDE, garment_box_check, read_image_header
 from ..datasets.transforms.garment_crop import (  # noqa: F401  (re-exported)
     crop_garment, crop_to_image, image_to_crop)
+
+
+def _as_uint8(img: np.ndarray) -> Tuple[np.ndarray, str]:
+    """The array's values as uint8 levels, and the conversion made (``''``: none)."""
+    if img.dtype == np.uint8:
+        return img, ''
+    if img.dtype == np.bool_:
+        return img.astype(np.uint8) * 255, 'bool as 0 / 255'
+    if np.issubdtype(img.dtype, np.floating):
+        if not np.isfinite(img).all():
+            raise ValueError(f'{img.dtype} image with NaN or inf values')
+        low, high = float(img.min()), float(img.max())
+        if low < 0 or high > 1:
+            raise ValueError(f'{img.dtype} image with values in [{low:g}, {high:g}]: a float '
+                             f'image must lie in [0, 1] (pass 8-bit levels as uint8)')
+        return np.rint(img * 255).astype(np.uint8), 'float in [0, 1] scaled by 255'
+    if img.dtype == np.uint16:
+        return np.rint(img / 257.0).astype(np.uint8), 'uint16 divided by 257'
+    if np.issubdtype(img.dtype, np.integer):
+        low, high = int(img.min()), int(img.max())
+        if low < 0 or high > 255:
+            raise ValueError(f'{img.dtype} image with values in [{low}, {high}], expected '
+                             f'[0, 255]')
+        return img.astype(np.uint8), f'{img.dtype} cast to uint8'
+    raise ValueError(f'expected a numeric image array, got dtype {img.dtype}')
+
+
+def as_bgr_uint8(img: np.ndarray, min_side: int = PF_MIN_IMAGE_SIDE) -> Tuple[np.ndarray, str]:
+    """An array as the BGR uint8 ``(H, W, 3)`` image the models read, with the conversion made.
+
+    Args:
+        img (np.ndarray): The array (see the module docstring for what is converted).
+        min_side (int): The smallest height and width accepted.
+
+    Returns:
+        tuple[np.ndarray, str]: The image and the conversion (``''`` when none was needed).
+
+    Raises:
+        ValueError: For an array that is neither an image nor convertible, naming why.
+
+    Examples:
+        >>> out, how = as_bgr_uint8(np.full((8, 8, 4), 0.5, np.float32))
+        >>> out.shape, out.dtype.name, int(out[0, 0, 0]), how
+        ((8, 8, 3), 'uint8', 128, 'float in [0, 1] scaled by 255; alpha channel dropped')
+        >>> as_bgr_uint8(np.zeros((0, 0, 3), np.uint8))
+        Traceback (most recent call last):
+        ...
+        ValueError: empty array of shape (0, 0, 3)
+    """
+    if not isinstance(img, np.ndarray):
+        raise ValueError(f'expected a numpy array, got {type(img).__name__}')
+    if img.size == 0:
+        raise ValueError(f'empty array of shape {img.shape}')
+    notes = []
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[:, :, 0]
+    if img.ndim == 2:
+        img = np.repeat(img[:, :, None], 3, axis=2)
+        notes.append('grey repeated to BGR')
+    if img.ndim != 3 or img.shape[2] not in (3, 4):
+        raise ValueError(f'expected an (H, W), (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA array, '
+                         f'got shape {img.shape}')
+    img, note = _as_uint8(img)
+    if note:
+        notes.append(note)
+    if img.shape[2] == 4:
+        img = img[:, :, :3]
+        notes.append('alpha channel dropped')
+    refusal, _ = garment_box_check(img.shape[1], img.shape[0], min_side=min_side)
+    if refusal:
+        raise ValueError(refusal)
+    return np.ascontiguousarray(img), '; '.join(notes)
 
 
 @dataclasses.dataclass
@@ -59,11 +143,13 @@ class Garment:
 
 @dataclasses.dataclass
 class GarmentPipelineResult:
-    """The garments of one image; ``status`` is ``ok``, ``no_garment`` or ``unreadable``."""
+    """The garments of one image; ``status`` is ``ok``, ``no_garment`` or ``unreadable``
+    (``reason`` says why); ``conversion`` names what :func:`as_bgr_uint8` did to an array."""
     image: str
     status: str
     garments: List[Garment]
     reason: str = ''
+    conversion: str = ''
 
 
 class GarmentPipeline:
@@ -128,21 +214,24 @@ class GarmentPipeline:
         """Run on one image (a path or a BGR array); never raises for a bad image."""
         import mmcv
         name = image if isinstance(image, str) else '<array>'
+        conversion = ''
         try:
-            img = mmcv.imread(image) if isinstance(image, str) else image
-            if img is None or img.ndim != 3:
-                shape = None if img is None else img.shape
-                raise ValueError(f'expected a colour image, got {shape}')
+            if isinstance(image, str):
+                read_image_header(image)  # missing, empty, not an image, over the pixel limit
+                img = mmcv.imread(image)
+                if img is None:
+                    raise ValueError('not a decodable image')
+            img, conversion = as_bgr_uint8(img if isinstance(image, str) else image)
         except Exception as err:  # noqa: BLE001  (one bad image must not stop a batch)
             return GarmentPipelineResult(name, 'unreadable', [], f'{type(err).__name__}: {err}')
         boxes, scores, cids = self.detect(img)
         if len(boxes) == 0:
             return GarmentPipelineResult(name, 'no_garment', [],
-                                         f'no garment scored >= {self.score_thr}')
+                                         f'no garment scored >= {self.score_thr}', conversion)
         garments = []
         for box, score, cid, (kpts, kscores, slots, center, scale) in zip(
                 boxes, scores, cids, self.landmarks(img, boxes, cids)):
             psnet = df2_to_psnet(int(cid))
             garments.append(Garment(int(cid), DF2_CATEGORIES[int(cid)], psnet, psnet is not None,
                                     box, float(score), kpts, kscores, slots, center, scale))
-        return GarmentPipelineResult(name, 'ok', garments)
+        return GarmentPipelineResult(name, 'ok', garments, conversion=conversion)

@@ -53,6 +53,8 @@ class PSNetSearcher:
         ModelFingerprintError: the index was built by another embedding model (another
             checkpoint or config) than ``config`` / ``checkpoint``.
         DamagedIndexError, IndexVersionError: an index file that cannot be used.
+        ValueError: the index holds no garment (an empty gallery: every search would answer
+            nothing).
 
     Example:
         >>> searcher = PSNetSearcher(None, None, 'catalogue.psidx')  # doctest: +SKIP
@@ -63,8 +65,13 @@ class PSNetSearcher:
     def __init__(self, config: Optional[str], checkpoint: Optional[str],
                  index: Union[GalleryIndex, str, os.PathLike], detector: Any = None,
                  device: str = 'cpu', score_thr: float = 0.5) -> None:
+        source = index if not isinstance(index, GalleryIndex) else '<GalleryIndex>'
         if not isinstance(index, GalleryIndex):
             index = GalleryIndex.load(index)
+        if len(index) == 0:
+            raise ValueError(f'the index {os.fspath(source)} holds no garment (an empty '
+                             f'gallery): every search would answer nothing; build it from a '
+                             f'gallery with readable images')
         model = index.metadata.get('model', {})
         config = config or model.get('config')
         checkpoint = checkpoint or model.get('checkpoint')
@@ -136,16 +143,34 @@ class PSNetSearcher:
         emb = self.embedder.embed(packed, batch_size)
         feats, valid, cats = split_flat(emb['flat'])
         names = [self.embedder.categories[c] for c in cats]
-        hits = self.index.search(feats, valid, names, topk)
+        finite = np.isfinite(feats).all(axis=(1, 2))
+        hits = [[] for _ in finite]
+        if finite.any():
+            for j, found in zip(np.flatnonzero(finite),
+                                self.index.search(feats[finite], valid[finite],
+                                                  [n for n, f in zip(names, finite) if f], topk)):
+                hits[j] = found
         thresholds = self.index.verdict_thresholds
         for j, ((i, det_score), sample) in enumerate(zip(owners, packed)):
             cid = sample['data_samples'].get('df2_category_id')
+            if not finite[j]:  # a broken checkpoint, never a bad image: say so per garment
+                results[i].skipped.append(SkippedGarment(
+                    box=tuple(float(v) for v in emb['garment_boxes'][j]),
+                    category_name=garment_name(names[j], None if cid is None else int(cid)),
+                    df2_category_id=None if cid is None else int(cid), det_score=det_score,
+                    reason='the model gave NaN or inf region features for this garment (a '
+                           'damaged checkpoint?): not searched'))
+                continue
             results[i].garments.append(QueryGarment(
                 box=tuple(float(v) for v in emb['garment_boxes'][j]), category=names[j],
                 df2_category_id=None if cid is None else int(cid), det_score=det_score,
                 region_boxes=emb['region_boxes'][j], valid=emb['valid'][j],
                 fallback=emb['fallback'][j], hits=self._hits(hits[j], thresholds),
                 crop=emb['crops'][j], crop_boxes=emb['boxes'][j]))
+        for result in results:
+            if result.status == 'ok' and not result.garments and result.skipped:
+                result.status = 'not_searched'
+                result.reason = '; '.join(s.reason for s in result.skipped)
         return results
 
     @staticmethod

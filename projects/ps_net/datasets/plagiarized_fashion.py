@@ -4,19 +4,28 @@ The file format, its validation and the ground-truth rules live in :mod:`.pf_for
 turns a checked file into ``data_info`` dicts and serves the query or the gallery side of it, the
 way mmpretrain's ``InShop`` serves its ``query``/``gallery`` splits for ``ImageToImageRetriever``.
 """
+import logging
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from mmcv.transforms import LoadImageFromFile
 from mmengine.dataset.base_dataset import force_full_init
 from mmengine.fileio import join_path
+from mmengine.logging import print_log
+from mmengine.structures import BaseDataElement
 from mmengine.utils import is_abs
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
-from .pf_format import (PF_SPLITS, PF_TASKS, PFGroundTruth, load_pf, pf_ground_truth_arrays,
-                        pf_split_entries)
+from .pf_format import (PF_MAX_IMAGE_PIXELS, PF_MIN_IMAGE_SIDE, PF_SPLITS, PF_TASKS,
+                        BadImageError, ImageCheck, PFFormatError, PFGroundTruth,
+                        check_entry_image, iter_pf_split_issues, load_pf,
+                        pf_ground_truth_arrays, pf_split_entries)
 
 _SPLIT_CHOICES = (None, ) + PF_SPLITS
+_BAD_INPUT_MODES = ('mark', 'skip', 'raise')
+#: Side of the black stand-in image a marked bad input goes through the pipeline with.
+_PLACEHOLDER_SIDE = 64
 
 
 @DATASETS.register_module()
@@ -57,6 +66,24 @@ class PlagiarizedFashionDataset(BaseDataset):
       no ``gt_label`` (as in ``InShop``): a design id is not a class (an ``irrelevant`` entry
       carries the id of the design it was judged against).
 
+    Bad inputs (docs/bad_inputs.md). When the pipeline loads images (it holds mmcv's
+    ``LoadImageFromFile``), each entry's image is checked from its header before it is decoded
+    (:func:`~ps_net.datasets.pf_format.check_entry_image`: missing, empty, not an image, over
+    ``max_image_pixels``, shorter side under ``min_image_side``, ``bbox`` wholly outside the
+    displayed image), and a failure of the loading transform itself (a corrupt or truncated
+    file) is caught. Such an entry is *refused*, and ``bad_inputs`` says what happens:
+
+    - ``'mark'``: the rest of the pipeline runs on a black stand-in image and the packed data
+      sample gets the metainfo ``bad_input`` (``split``, ``split_index``, ``pf_index``,
+      ``img_path``, ``reason``, ``action='skipped'``); the retrieval metrics and
+      ``PSNetGalleryHook`` then score it as a missing item;
+    - ``'skip'``: :meth:`prepare_data` returns None, so mmengine draws another sample (training);
+    - ``'raise'``: :class:`~ps_net.datasets.pf_format.BadImageError`.
+
+    Each refusal is logged as a warning naming the entry. An entry whose ``bbox`` is only partly
+    outside the image or covers less than ``min_image_side`` is scored as usual and *flagged*:
+    ``bad_input`` with ``action='flagged'`` (and a warning) in ``'mark'`` mode.
+
     Args:
         ann_file (str): The Plagiarized Fashion JSON file (relative to ``data_root`` or absolute).
         split (str, optional): ``'query'``, ``'gallery'``, or None for every entry.
@@ -72,6 +99,12 @@ class PlagiarizedFashionDataset(BaseDataset):
         with_retrieval_labels (bool): Give queries ``gt_label`` / ``gt_ignored``. Training sets
             (queries and gallery mixed in one batch) turn it off: a batch whose samples have
             ``gt_label`` only in part cannot be collated by mmpretrain. Defaults to True.
+        bad_inputs (str, optional): ``'mark'``, ``'skip'`` or ``'raise'`` (see above). None:
+            ``'skip'`` without retrieval labels (a training set), else ``'mark'``.
+        max_image_pixels (int): Refuse an image with more pixels (read from its header).
+            Defaults to :data:`~ps_net.datasets.pf_format.PF_MAX_IMAGE_PIXELS`.
+        min_image_side (int): Refuse an image whose shorter side is smaller. Defaults to
+            :data:`~ps_net.datasets.pf_format.PF_MIN_IMAGE_SIDE`.
         **kwargs: Other arguments of mmpretrain's ``BaseDataset``.
     """
 
@@ -84,6 +117,9 @@ class PlagiarizedFashionDataset(BaseDataset):
                  data_prefix: Union[str, dict] = '',
                  indices: Optional[Union[int, Sequence[int]]] = None,
                  with_retrieval_labels: bool = True,
+                 bad_inputs: Optional[str] = None,
+                 max_image_pixels: int = PF_MAX_IMAGE_PIXELS,
+                 min_image_side: int = PF_MIN_IMAGE_SIDE,
                  **kwargs):
         if split not in _SPLIT_CHOICES:
             raise ValueError(f'split must be one of {_SPLIT_CHOICES!r}, got {split!r}')
@@ -93,9 +129,22 @@ class PlagiarizedFashionDataset(BaseDataset):
             raise ValueError(f"indices can subset only split='query' (gallery positions refer "
                              f'to the whole gallery of the file), got split={split!r} and '
                              f'indices={indices!r}')
+        if bad_inputs is None:
+            bad_inputs = 'mark' if with_retrieval_labels else 'skip'
+        if bad_inputs not in _BAD_INPUT_MODES:
+            raise ValueError(f'bad_inputs must be one of {_BAD_INPUT_MODES!r}, got '
+                             f'{bad_inputs!r}')
+        if not (isinstance(max_image_pixels, int) and max_image_pixels > 0 and
+                isinstance(min_image_side, int) and min_image_side > 0):
+            raise ValueError(f'max_image_pixels and min_image_side must be positive ints, got '
+                             f'{max_image_pixels!r} and {min_image_side!r}')
         self.split = split
         self.task = task
         self.with_retrieval_labels = with_retrieval_labels
+        self.bad_inputs = bad_inputs
+        self.max_image_pixels = max_image_pixels
+        self.min_image_side = min_image_side
+        self._load_split: Optional[Tuple[list, list]] = None
         self._user_metainfo = dict(metainfo or {})
         self._gallery_design_ids = np.zeros(0, dtype=np.int64)
         self._gallery_relations = np.zeros(0, dtype=object)
@@ -117,10 +166,16 @@ class PlagiarizedFashionDataset(BaseDataset):
             list[dict]: One ``data_info`` per kept entry, in file order.
 
         Raises:
-            PFFormatError: When the file breaks the format (every problem listed).
+            PFFormatError: When the file breaks the format (every problem listed), or has no
+                entry of ``split``.
             ValueError: When ``metainfo`` passed to the constructor contradicts the file's.
         """
         data = load_pf(self.ann_file)
+        if self.split is not None:
+            missing = [issue.format(self.ann_file)
+                       for issue in iter_pf_split_issues(data, (self.split, ))]
+            if missing:
+                raise PFFormatError(missing, self.ann_file)
         self._merge_file_metainfo(data['metainfo'])
         queries, gallery = pf_split_entries(data)
         self._gallery_design_ids = np.array([e['design_id'] for e in gallery], dtype=np.int64)
@@ -152,6 +207,95 @@ class PlagiarizedFashionDataset(BaseDataset):
             self._query_design_ids = np.array(
                 [self.get_data_info(int(i))['design_id'] for i in self.query_indices],
                 dtype=np.int64)
+
+    # ------------------------------------------------------------------ bad inputs
+    def prepare_data(self, idx: int) -> Any:
+        """Run the pipeline on entry ``idx``; a bad image is handled as ``bad_inputs`` says.
+
+        Returns:
+            The pipeline's output; None for a refused entry with ``bad_inputs='skip'``.
+
+        Raises:
+            BadImageError: For a refused entry with ``bad_inputs='raise'``, or with ``'mark'``
+                when the pipeline's output has no data sample to carry the mark.
+        """
+        info = self.get_data_info(idx)
+        load, rest = self._loading_split()
+        if not load:  # the pipeline reads no image: nothing to check
+            return self.pipeline(info)
+        check = self._check_image(info)
+        problem, results = check.refusal, None
+        if problem is None:
+            try:
+                results = _apply(load, info)
+            except Exception as err:  # noqa: BLE001  (any decoder failure of one image)
+                problem = f'cannot decode the image: {type(err).__name__}: {err}'
+            else:
+                if results is None:
+                    problem = 'the loading transform returned no image'
+        if problem is not None:
+            return self._refused(info, problem, rest)
+        data = _apply(rest, results)
+        if check.flags:
+            record = self._bad_input_record(info, '; '.join(check.flags), 'flagged')
+            self._warn(record)
+            if self.bad_inputs == 'mark':
+                data = self._mark(data, record)
+        return data
+
+    def _loading_split(self) -> Tuple[list, list]:
+        """The pipeline's transforms up to its image loader, and those after (empty first part
+        when it has no ``LoadImageFromFile``)."""
+        if self._load_split is None:
+            transforms = list(getattr(self.pipeline, 'transforms', []))
+            at = next((i for i, t in enumerate(transforms)
+                       if isinstance(t, LoadImageFromFile)), None)
+            self._load_split = ((transforms[:at + 1], transforms[at + 1:]) if at is not None
+                                else ([], transforms))
+        return self._load_split
+
+    def _check_image(self, info: dict) -> ImageCheck:
+        """The header check of a local image (URIs are left to the loader)."""
+        path = info['img_path']
+        if '://' in str(path):
+            return ImageCheck()
+        return check_entry_image(path, info.get('bbox'), max_pixels=self.max_image_pixels,
+                                 min_side=self.min_image_side)
+
+    def _bad_input_record(self, info: dict, reason: str, action: str) -> dict:
+        return dict(split=info['split'], split_index=int(info['split_index']),
+                    pf_index=int(info['pf_index']), img_path=str(info['img_path']),
+                    reason=reason, action=action)
+
+    def _warn(self, record: dict) -> None:
+        print_log(f"{self.__class__.__name__} {self.ann_file}: {record['action']} "
+                  f"{record['split']} entry {record['split_index']} "
+                  f"(data_list[{record['pf_index']}]) {record['img_path']}: {record['reason']}",
+                  logger='current', level=logging.WARNING)
+
+    def _refused(self, info: dict, problem: str, rest: list) -> Any:
+        """A refused entry: raise, skip (None) or the marked stand-in sample."""
+        if self.bad_inputs == 'raise':
+            raise BadImageError(info['img_path'], problem)
+        record = self._bad_input_record(info, problem, 'skipped')
+        self._warn(record)
+        if self.bad_inputs == 'skip':
+            return None
+        side = _PLACEHOLDER_SIDE
+        results = dict(info, img=np.zeros((side, side, 3), np.uint8), img_shape=(side, side),
+                       ori_shape=(side, side), bbox=None, landmarks=None, region_boxes=None)
+        return self._mark(_apply(rest, results), record)
+
+    @staticmethod
+    def _mark(data: Any, record: dict) -> Any:
+        """Put ``record`` in the metainfo ``bad_input`` of the packed data sample."""
+        sample = data.get('data_samples') if isinstance(data, dict) else None
+        if not isinstance(sample, BaseDataElement):
+            raise BadImageError(record['img_path'], f"{record['reason']} (and the pipeline's "
+                                f'output has no data sample to mark it in; end the pipeline '
+                                f'with PackInputs)')
+        sample.set_metainfo(dict(bad_input=record))
+        return data
 
     def _merge_file_metainfo(self, file_metainfo: Dict[str, Any]) -> None:
         """Merge the file's metainfo; constructor values win, except contradicting names."""
@@ -264,6 +408,15 @@ class PlagiarizedFashionDataset(BaseDataset):
     def extra_repr(self) -> List[str]:
         """Lines added to ``repr``: file, prefix, split and task."""
         return super().extra_repr() + [f'Split: \t{self.split}', f'Task: \t{self.task}']
+
+
+def _apply(transforms: Sequence[Any], results: Optional[dict]) -> Optional[dict]:
+    """Run ``transforms`` in order as mmengine's ``Compose`` does (None stops the chain)."""
+    for transform in transforms:
+        if results is None:
+            return None
+        results = transform(results)
+    return results
 
 
 def _as_box(box: Optional[Sequence[float]]) -> Optional[np.ndarray]:

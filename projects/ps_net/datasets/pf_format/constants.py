@@ -22,3 +22,13 @@ PF_OPTIONAL_FIELDS = ('bbox', 'landmarks', 'region_boxes')
 
 #: Landmark visibility codes: 0 not labelled, 1 occluded, 2 visible.
 PF_VISIBILITIES = (0, 1, 2)
+
+#: Most pixels (width x height) an image may have; a larger one is refused from its header,
+#: before it is decoded. PIL's decompression-bomb threshold (``PIL.Image.MAX_IMAGE_PIXELS``),
+#: about 9459 x 9459; docs/bad_inputs.md.
+PF_MAX_IMAGE_PIXELS = 89_478_485
+
+#: The shorter side (pixels) an image, and the part of its ``bbox`` inside it, must have at
+#: least; below it the region boxes are degenerate (docs/bad_inputs.md). The smallest model
+#: input ``PSNetGarmentCrop`` accepts.
+PF_MIN_IMAGE_SIDE = 8

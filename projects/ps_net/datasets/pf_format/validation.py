@@ -352,6 +352,39 @@ def validate_pf(data: Any, *, source: str = '<data>') -> List[str]:
     return [issue.format(source) for issue in iter_pf_issues(data)]
 
 
+def iter_pf_split_issues(data: Any, required: Sequence[str] = PF_SPLITS) -> Iterator[PFIssue]:
+    """Yield a file-level :class:`PFIssue` for each split of ``required`` without an entry.
+
+    :func:`iter_pf_issues` accepts a file with one split only (a catalogue of gallery
+    entries); a file to be *scored* needs both a query and a gallery entry, which this checks.
+    Entries that are not dicts or have no valid ``split`` are left to :func:`iter_pf_issues`.
+
+    Args:
+        data (Any): The parsed JSON.
+        required (Sequence[str]): The splits that must have at least one entry. Defaults to
+            ``('query', 'gallery')``.
+
+    Yields:
+        PFIssue: One per missing split, field ``data_list``.
+
+    Examples:
+        >>> data = dict(metainfo={}, data_list=[dict(split='gallery')])
+        >>> [i.format('x.json') for i in iter_pf_split_issues(data)]  # doctest: +ELLIPSIS
+        ["x.json: field 'data_list': no 'query' entry (1 entries: 0 query, 1 gallery); ..."]
+    """
+    data_list = data.get('data_list') if isinstance(data, dict) else None
+    if not isinstance(data_list, list):
+        return
+    counts = {s: sum(isinstance(e, dict) and e.get('split') == s for e in data_list)
+              for s in PF_SPLITS}
+    for split in required:
+        if counts.get(split, 0) == 0:
+            found = ', '.join(f'{counts[s]} {s}' for s in PF_SPLITS)
+            yield PFIssue(None, 'data_list',
+                          f'no {split!r} entry ({len(data_list)} entries: {found}); a file to '
+                          f'score needs at least one query and one gallery entry')
+
+
 def check_pf(data: Any, source: str = '<data>') -> None:
     """Raise :class:`PFFormatError` listing every problem when ``data`` breaks the format.
 

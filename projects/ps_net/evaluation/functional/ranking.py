@@ -114,28 +114,38 @@ def tie_ranks(order_key: np.ndarray, targets: np.ndarray,
 
 
 def positive_ranks(scores: np.ndarray, positives: Sequence[int],
-                   ignored: Sequence[int] = ()) -> np.ndarray:
-    """Ranks of a query's positives: ignored entries removed, then descending score.
+                   ignored: Sequence[int] = (), missing: Sequence[int] = ()) -> np.ndarray:
+    """Ranks of a query's positives: ignored and missing entries removed, then descending
+    score.
 
     The ignored entries leave the ranking before it is made, so they neither count as a hit
     nor push a positive down; ties follow :func:`tie_ranks` (lower gallery index first).
+    *Missing* entries (gallery images that could not be read, docs/bad_inputs.md) leave the
+    ranking too, and a missing positive gets no rank: it is a positive never found, which the
+    caller still counts among the query's positives.
 
     Args:
         scores (np.ndarray): ``[G]`` similarities of the query to the gallery (higher first).
         positives (Sequence[int]): Sorted unique gallery positions of the positives.
         ignored (Sequence[int]): Gallery positions taken out of the ranking (none of them a
             positive).
+        missing (Sequence[int]): Gallery positions that never rank (may include positives).
 
     Returns:
-        np.ndarray: Sorted int64 ranks (1 = first), one per positive.
+        np.ndarray: Sorted int64 ranks (1 = first), one per positive that is not missing.
 
     Examples:
         >>> positive_ranks(np.array([0.9, 0.8, 0.7, 0.6]), [1, 3], ignored=[0]).tolist()
         [1, 3]
+        >>> positive_ranks(np.array([0.9, 0.8, 0.7, 0.6]), [1, 3], missing=[0, 1]).tolist()
+        [2]
     """
     keep = np.ones(scores.size, dtype=bool)
     keep[np.asarray(ignored, dtype=np.int64)] = False
-    return tie_ranks(-scores, positives, keep)
+    missing = np.asarray(missing, dtype=np.int64)
+    keep[missing] = False
+    found = np.setdiff1d(np.asarray(positives, dtype=np.int64), missing)
+    return tie_ranks(-scores, found, keep)
 
 
 __all__ = ['gallery_positions', 'check_ground_truth', 'tie_ranks', 'positive_ranks']

@@ -15,6 +15,7 @@ from ps_net.datasets.pf_format import load_pf, pf_split_entries
 from ..functional.average_precision import average_precision
 from ..functional.ranking import tie_ranks
 from ..functional.recall import retrieved_at_k
+from .plagiarism import missing_gallery_positions, query_bad_input, report_bad_inputs
 from .retrieval_inputs import (as_scores, check_score_key_and_prefix, check_topk, is_int,
                                sample_get, sample_keys, sample_scores, to_numpy)
 
@@ -27,9 +28,12 @@ _RELEVANCE_FIELD = {'design': 'design_id', 'category': 'category'}
 
 
 def _query_record(order_key: np.ndarray, relevant: np.ndarray,
-                  topk: Sequence[int]) -> Dict[str, np.ndarray]:
-    """P@K, AP@K and literal eq. 6 of one query (fractions; eq. 6 NaN when ``N_r = 0``)."""
-    ranks = tie_ranks(order_key, np.flatnonzero(relevant))
+                  topk: Sequence[int], keep: Optional[np.ndarray] = None) -> Dict[str, Any]:
+    """P@K, AP@K and literal eq. 6 of one query (fractions; eq. 6 NaN when ``N_r = 0``);
+    entries outside ``keep`` (missing gallery images) never rank nor count as relevant."""
+    if keep is not None:
+        relevant = relevant & keep
+    ranks = tie_ranks(order_key, np.flatnonzero(relevant), keep)
     n_r = retrieved_at_k(ranks, topk)  # N_r per K
     ap = np.array([average_precision(ranks, k) for k in topk])
     eq6 = np.array([_literal_eq6(ranks, int(n)) for n in n_r])
@@ -47,9 +51,13 @@ def _literal_eq6(ranks: np.ndarray, n_r: int) -> float:
     return float(np.mean(hits / cutoffs))
 
 
-def _summarize(records: Sequence[Dict[str, Any]], topk: Sequence[int]) -> Dict[str, float]:
-    """Average per-query records (percentages); see :meth:`PSNetPrecisionAtK.calculate`."""
+def _summarize(records: Sequence[Dict[str, Any]], topk: Sequence[int],
+               count_unreadable: bool = False) -> Dict[str, float]:
+    """Average per-query records (percentages); see :meth:`PSNetPrecisionAtK.calculate`.
+    Records of unreadable queries are only counted (``num_skipped_unreadable``)."""
     metrics: Dict[str, float] = {}
+    unreadable = sum(bool(r.get('unreadable')) for r in records)
+    records = [r for r in records if not r.get('unreadable')]
     n = len(records)
     stack = {key: np.array([r[key] for r in records]).reshape(n, len(topk))
              for key in ('precision', 'ap', 'eq6')}
@@ -61,8 +69,10 @@ def _summarize(records: Sequence[Dict[str, Any]], topk: Sequence[int]) -> Dict[s
         defined = stack['eq6'][:, i][~np.isnan(stack['eq6'][:, i])]
         metrics[f'eq6_mAP@{k}'] = float(defined.mean() * 100) if defined.size else float('nan')
         metrics[f'eq6_num_undefined@{k}'] = int(n - defined.size)
-    metrics['num_queries'] = n
+    metrics['num_queries'] = n + unreadable
     metrics['num_without_relevant'] = int(sum(r['num_relevant'] == 0 for r in records))
+    if count_unreadable:
+        metrics['num_skipped_unreadable'] = unreadable
     return metrics
 
 
@@ -152,8 +162,15 @@ class PSNetPrecisionAtK(BaseMetric):
     gallery order (lower gallery index first). NaN scores are refused. No entry is removed from
     the ranking: a query that is also in the gallery counts itself.
 
+    Bad inputs (docs/bad_inputs.md), as :class:`PSNetPlagiarismMetric`: a query whose image
+    could not be used (metainfo ``bad_input``, ``action='skipped'``) is counted in
+    ``num_skipped_unreadable`` and kept out of every mean; a gallery entry whose image could not
+    be used (``dataset_meta['gallery_bad_inputs']``) never ranks and is never relevant (a
+    relevant image not found). :attr:`bad_inputs` lists them after the run.
+
     Keys (``<p>`` the prefix): ``<p>/P@K``, ``<p>/mAP@K``, ``<p>/eq6_mAP@K``,
-    ``<p>/eq6_num_undefined@K`` per K, ``<p>/num_queries``, ``<p>/num_without_relevant``.
+    ``<p>/eq6_num_undefined@K`` per K, ``<p>/num_queries``, ``<p>/num_without_relevant``, and
+    ``<p>/num_skipped_unreadable`` when an input was skipped.
 
     Args:
         gallery_ann_file (str): The Plagiarized Fashion file of the gallery, read with
@@ -201,6 +218,7 @@ class PSNetPrecisionAtK(BaseMetric):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self._gallery_labels, self._gallery_mask = _gallery_from_ann_file(
             gallery_ann_file, self.relevance, backend_args)
+        self.bad_inputs: List[dict] = []
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
         """Store P@K, AP@K and eq. 6 of each query of the batch.
@@ -215,12 +233,23 @@ class PSNetPrecisionAtK(BaseMetric):
         """
         owner = self.__class__.__name__
         field = _RELEVANCE_FIELD[self.relevance]
+        missing = missing_gallery_positions(self.dataset_meta, self._gallery_labels.size)
+        keep = None
+        if missing.size:
+            keep = np.ones(self._gallery_labels.size, dtype=bool)
+            keep[missing] = False
         for sample in data_samples:
+            bad_input = query_bad_input(sample)
+            if bad_input is not None and bad_input.get('action') == 'skipped':
+                self.results.append(dict(unreadable=True, bad_input=bad_input))
+                continue
             label = _sample_label(sample, field, owner)
             scores = sample_scores(sample, self.score_key, self._gallery_labels.size, owner)
             relevant = (self._gallery_labels == label) & self._gallery_mask
-            self.results.append(
-                _query_record(_order_key(scores, self.ranking), relevant, self.topk))
+            record = _query_record(_order_key(scores, self.ranking), relevant, self.topk, keep)
+            if bad_input is not None:
+                record['bad_input'] = bad_input
+            self.results.append(record)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Average the per-query results over all queries (eq. 7).
@@ -231,7 +260,10 @@ class PSNetPrecisionAtK(BaseMetric):
         Returns:
             dict: The metrics, keys without prefix (see the class docstring).
         """
-        return _summarize(results, self.topk)
+        missing = missing_gallery_positions(self.dataset_meta)
+        count_unreadable = bool(missing.size or any(r.get('unreadable') for r in results))
+        self.bad_inputs = report_bad_inputs(self.dataset_meta, results, self.__class__.__name__)
+        return _summarize(results, self.topk, count_unreadable)
 
     @staticmethod
     def euclidean_distances(query_feats: Any, gallery_feats: Any) -> np.ndarray:
