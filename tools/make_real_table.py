@@ -162,6 +162,7 @@ class RealTableRun:
         wd = osp.join(self.work_dir, f'seed{seed}' if seeded else 'shared', 'rows',
                       method.replace(' ', '_').replace(',', '').replace('(', '').replace(')', ''))
         out = osp.join(wd, 'test_metrics.json')
+        os.makedirs(wd, exist_ok=True)
         if not osp.exists(out):
             self._call(f'test/{method}/seed{seed}', [
                 sys.executable, osp.join(TOOLS, 'test.py'), config, ckpt, '--work-dir', wd,

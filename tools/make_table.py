@@ -258,6 +258,7 @@ class TableRun:
         ckpts = [self.network(seed, n) for n in networks]
         wd = osp.join(self.work_dir, f'seed{seed}', 'rows', method)
         out = osp.join(wd, 'test_metrics.json')
+        os.makedirs(wd, exist_ok=True)
         if not osp.exists(out):
             opts = list(self.cfg_options)
             if NETWORKS[networks[0]][2]:

@@ -13,6 +13,7 @@ gallery entry (docs/bad_inputs.md).
 """
 from typing import Any, Dict, Iterator, List, Optional
 
+import torch
 from mmengine.dist import all_gather_object
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -92,7 +93,10 @@ class PSNetGalleryHook(Hook):
         if isinstance(source, (dict, DataLoader)):
             loader = source if isinstance(source, DataLoader) else Runner.build_dataloader(source)
             recorder = _BadInputRecorder(loader)
-            model.prototype = model._get_prototype_vecs_from_dataloader(recorder)
+            # mmpretrain runs this under prepare_prototype's no_grad; called directly it would
+            # keep the autograd graph of every gallery batch
+            with torch.no_grad():
+                model.prototype = model._get_prototype_vecs_from_dataloader(recorder)
             model.prepare_prototype()
             records = merge_bad_inputs(all_gather_object(recorder.records))
         else:  # a tensor or a saved file: no images read here
