@@ -49,7 +49,7 @@ GLOBAL_WHOLE = 'configs/real/global_efficientnet-lite0_imagenet-0e_photos-whole-
 SSCD = 'configs/real/sscd_efficientnet-lite0_2e_photos-192.py'
 REGIONS = 'configs/real/regions_efficientnet-lite0_imagenet-0e_photos-192.py'
 REGIONS_SSCD = 'configs/real/regions_efficientnet-lite0_sscd-2e_photos-192.py'
-PSNET = 'configs/real/psnet-template_efficientnet-lite0_2e_photos-192.py'
+PSNET = 'configs/real/psnet-template_efficientnet-lite0_1e_photos-192.py'
 
 #: network -> (kind, config, parent network, seeded). kind: 'init' writes the config's
 #: initialised model (tools/model_converters/init_checkpoint.py), 'train' trains it, 'fit'

@@ -19,7 +19,7 @@ pytest.importorskip('onnx', reason='onnx is not installed (requirements/deploy.t
 
 DEPLOY_CFG = 'configs/deploy/region-embedding_onnxruntime_dynamic-batch.py'
 TEMPLATE_CONFIG = str(REPO_ROOT / 'configs' / 'real' /
-                      'psnet-template_efficientnet-lite0_2e_photos-192.py')
+                      'psnet-template_efficientnet-lite0_1e_photos-192.py')
 ATOL = 1e-4
 
 

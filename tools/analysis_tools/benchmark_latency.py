@@ -61,7 +61,7 @@ PRESETS = {
                'configs/detector/faster-rcnn_r18-narrow_fpn_16e_ccp-256.py'),
     'w32': ('configs/ps_net_hrnet_plagiarized.py',
             'configs/detector/faster-rcnn_r50_fpn_1x_df2-1333x800.py'),
-    'real': ('configs/real/psnet-template_efficientnet-lite0_2e_photos-192.py',
+    'real': ('configs/real/psnet-template_efficientnet-lite0_1e_photos-192.py',
              'configs/detector/faster-rcnn_r18-narrow_fpn_16e_ccp-256.py'),
 }
 DEPLOY_CFG = 'configs/deploy/region-embedding_onnxruntime_dynamic-batch.py'

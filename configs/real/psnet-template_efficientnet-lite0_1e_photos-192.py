@@ -7,11 +7,11 @@
 # region triplets (kept regions of a copy are positives of its original, changed ones
 # negatives), on P x K batches of originals, re-shots and copies with generic augmentation and
 # local edits; then the per-category region weights are fitted (tools/fit_region_weights.py).
-#   python tools/train.py configs/real/psnet-template_efficientnet-lite0_2e_photos-192.py
-#   python tools/fit_region_weights.py configs/real/psnet-template_efficientnet-lite0_2e_photos-192.py \
-#       work_dirs/psnet-template_efficientnet-lite0_2e_photos-192/epoch_2.pth
-#   python tools/test.py configs/real/psnet-template_efficientnet-lite0_2e_photos-192.py \
-#       work_dirs/psnet-template_efficientnet-lite0_2e_photos-192/epoch_2_fitted.pth
+#   python tools/train.py configs/real/psnet-template_efficientnet-lite0_1e_photos-192.py
+#   python tools/fit_region_weights.py configs/real/psnet-template_efficientnet-lite0_1e_photos-192.py \
+#       work_dirs/psnet-template_efficientnet-lite0_1e_photos-192/epoch_1.pth
+#   python tools/test.py configs/real/psnet-template_efficientnet-lite0_1e_photos-192.py \
+#       work_dirs/psnet-template_efficientnet-lite0_1e_photos-192/epoch_1_fitted.pth
 _base_ = [
     'mmpretrain::_base_/default_runtime.py', '../_base_/models/efficientnet-lite0.py',
     '../_base_/datasets/photo_pf_crops.py', '../_base_/schedules/adam_20e.py'
@@ -34,6 +34,6 @@ optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-4, weight_decay=1e-6),
                      paramwise_cfg=dict(custom_keys={'neck': dict(lr_mult=10.0),
                                                      'head': dict(lr_mult=10.0)}))
 param_scheduler = []
-train_cfg = dict(by_epoch=True, max_epochs=2, val_interval=2)
+train_cfg = dict(by_epoch=True, max_epochs=1, val_interval=1)
 default_hooks = dict(logger=dict(type='LoggerHook', interval=10),
                      checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1))
