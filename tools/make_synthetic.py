@@ -8,7 +8,10 @@ writes ``OUT/images/{train,val,test}/*.jpg`` and ``OUT/annotations/{pf,coco}_{tr
 (Plagiarized Fashion and COCO keypoints). The same seed and settings give byte-identical files
 whatever ``--out`` is. Real fabric and print crops come from ``--texture-dir`` (default:
 ``$PSNET_SHARED_DATA/clothing-small`` when present); ``--texture-dir none`` uses procedural
-textures only.
+textures only. ``--exclude-textures LIST`` (repeatable) keeps the photos a list names out of
+the texture pool: a text file of paths (e.g. a real-photo benchmark's ``test_photos.txt``) or
+a COCO-style JSON file (``images[].file_name``, e.g. the landmark validation annotations), so
+no photo of an evaluation set reaches a training image.
 
 The set is built in a hidden sibling of ``--out`` and swapped in when complete, so a run killed
 at any moment leaves ``--out`` as it was; its pool workers die with it. A folder that is not
@@ -22,6 +25,7 @@ import time
 from typing import Optional, Sequence
 
 from ps_net.datasets.synthetic import SyntheticConfig, default_texture_dir, generate_synthetic
+from ps_net.datasets.synthetic.textures import read_photo_list
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -35,6 +39,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='processes (default: min(4, CPUs))')
     parser.add_argument('--texture-dir', default='auto',
                         help="garment photos for real textures; 'auto' (default) or 'none'")
+    parser.add_argument('--exclude-textures', action='append', default=[], metavar='LIST',
+                        help='photos kept out of the texture pool: a text file of paths '
+                        '(relative to the photo folder, or absolute) or a COCO JSON file '
+                        '(images[].file_name); repeatable')
     parser.add_argument('--force', action='store_true',
                         help='replace the set of an earlier run in --out (the whole folder, '
                         'which may hold nothing else)')
@@ -48,12 +56,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if texture_dir is not None and not os.path.isdir(texture_dir):
         print(f'error: --texture-dir {texture_dir!r} is not a folder', file=sys.stderr)
         return 2
+    exclude = []
+    try:
+        for path in args.exclude_textures:
+            exclude += read_photo_list(path)
+    except (ValueError, FileNotFoundError) as err:
+        print(f'error: --exclude-textures: {err}', file=sys.stderr)
+        return 2
     start = time.perf_counter()
     try:
         summary = generate_synthetic(args.out, seed=args.seed, num_designs=args.num_designs,
                                      img_size=args.img_size, config=SyntheticConfig(),
                                      texture_dir=texture_dir, workers=args.workers,
-                                     overwrite=args.force)
+                                     overwrite=args.force, texture_exclude=exclude)
     except (ValueError, FileExistsError, FileNotFoundError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2

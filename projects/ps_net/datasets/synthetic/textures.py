@@ -8,11 +8,16 @@ at 128 and at 256 pixels).
 Real textures are crops from photos of single garments (``clothing-small``: flat-lay shots whose
 centre is fabric, prints or logos); the :class:`PhotoBank` lists them in sorted order so a seed
 picks the same photo on every machine. Without the folder, only procedural kinds are drawn.
+Photos named by exclusion lists (:func:`read_photo_list`: the test split of the real-photo
+benchmark, the landmark validation set) are kept out of the pool (:class:`TexturePool`,
+:class:`PhotoExclusion`), so they never reach a training image.
 """
 import colorsys
 import functools
+import json
 import os
-from typing import List, Optional, Sequence, Tuple
+import posixpath
+from typing import Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 from PIL import Image
@@ -26,20 +31,123 @@ GARMENT_CLASSES = ('dress', 'longsleeve', 'outwear', 'shirt', 't-shirt', 'skirt'
                    'shorts')
 
 
+def read_photo_list(path: str) -> Tuple[str, ...]:
+    """The photo paths an exclusion list names, as normalised ``/``-separated strings.
+
+    Two layouts are read: a COCO-style JSON file (``images[].file_name``, e.g. the landmark
+    validation annotations) or a text file with one path per line (blank lines and lines
+    starting with ``#`` are skipped; e.g. a benchmark's ``test_photos.txt``). Paths are
+    relative (to the photo folder they were listed from) or absolute.
+
+    Raises:
+        FileNotFoundError: if ``path`` is not a file.
+        ValueError: for a JSON file without an ``images`` list of ``file_name`` strings (the
+            message names the file and the entry).
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'photo list {path!r} is not a file')
+    with open(path, encoding='utf-8') as f:
+        text = f.read()
+    if path.lower().endswith('.json'):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ValueError(f'photo list {path}: not valid JSON: {err}') from err
+        images = data.get('images') if isinstance(data, dict) else None
+        if not isinstance(images, list):
+            raise ValueError(f"photo list {path}: expected a COCO-style dict with an 'images' "
+                             f'list, got {type(data).__name__}'
+                             + (f" with keys {sorted(data)[:5]}" if isinstance(data, dict)
+                                else ''))
+        names = []
+        for i, image in enumerate(images):
+            name = image.get('file_name') if isinstance(image, dict) else None
+            if not isinstance(name, str) or not name.strip():
+                raise ValueError(f'photo list {path}: images[{i}].file_name: expected a '
+                                 f'non-empty string, got {name!r}')
+            names.append(name)
+    else:
+        names = [line.strip() for line in text.splitlines()]
+        names = [n for n in names if n and not n.startswith('#')]
+    return tuple(posixpath.normpath(n.replace(os.sep, '/')) for n in names)
+
+
+class PhotoExclusion:
+    """Photos kept out of a pool, named by exclusion-list entries.
+
+    An absolute entry matches the file at that path; a relative entry matches every photo whose
+    path ends with it, component by component (``t-shirt/x.jpg`` listed relative to
+    ``clothing-small/train`` matches ``train/t-shirt/x.jpg`` of a pool rooted at
+    ``clothing-small``). A suffix match can only exclude more photos, never fewer.
+
+    Args:
+        entries: paths as :func:`read_photo_list` returns them.
+
+    Example:
+        >>> ex = PhotoExclusion(['t-shirt/a.jpg'])
+        >>> ex.excludes('train/t-shirt/a.jpg'), ex.excludes('train/shirt/a.jpg')
+        (True, False)
+        >>> ex.unmatched()
+        []
+    """
+
+    def __init__(self, entries: Iterable[str]) -> None:
+        entries = [posixpath.normpath(str(e).replace(os.sep, '/')) for e in entries]
+        self.absolute = {os.path.normpath(e) for e in entries if os.path.isabs(e)}
+        self.relative = {e for e in entries if not os.path.isabs(e)}
+        self.matched: Set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self.absolute) + len(self.relative)
+
+    def excludes(self, rel_path: str, abs_path: Optional[str] = None) -> bool:
+        """Whether the photo at ``rel_path`` (``/``-separated; absolute path ``abs_path``) is
+        excluded; records the entries that matched."""
+        parts = posixpath.normpath(rel_path.replace(os.sep, '/')).split('/')
+        hits = {'/'.join(parts[i:]) for i in range(len(parts))} & self.relative
+        if abs_path is not None:
+            full = os.path.normpath(os.path.abspath(abs_path))
+            if full in self.absolute:
+                hits.add(full)
+        self.matched |= hits
+        return bool(hits)
+
+    def unmatched(self) -> List[str]:
+        """Entries that matched no photo so far (sorted), e.g. a list of another folder."""
+        return sorted((self.absolute | self.relative) - self.matched)
+
+
+class TexturePool(NamedTuple):
+    """A texture folder and the photos kept out of it.
+
+    Hashable and picklable, it goes wherever a texture folder goes (the generator's workers
+    build their :class:`PhotoBank` from it).
+    """
+    root: str
+    exclude: Tuple[str, ...] = ()
+
+
 class PhotoBank:
     """Sorted list of garment photos to cut real fabric and print crops from.
 
     Args:
         root: a folder laid out as ``<root>/<split>/<class>/*.jpg`` or ``<root>/<class>/*.jpg``
-            (``clothing-small``), or None for none (procedural textures only).
+            (``clothing-small``), a :class:`TexturePool` (such a folder less the photos its
+            exclusion entries name, see :class:`PhotoExclusion`), or None for none (procedural
+            textures only).
 
     Raises:
         FileNotFoundError: if ``root`` is given but holds no photo of :data:`GARMENT_CLASSES`.
+        ValueError: if the exclusion entries remove every photo.
     """
 
-    def __init__(self, root: Optional[str]) -> None:
+    def __init__(self, root: Union[None, str, TexturePool]) -> None:
+        exclude: Sequence[str] = ()
+        if isinstance(root, TexturePool):
+            root, exclude = root.root, root.exclude
         self.root = root
         self.files: List[str] = []
+        self.excluded = 0
         if root is None:
             return
         for dirpath, _, names in sorted(os.walk(root)):
@@ -52,16 +160,27 @@ class PhotoBank:
         if not self.files:
             raise FileNotFoundError(f'texture folder {root!r} holds no photo under a class '
                                     f'folder named one of {GARMENT_CLASSES}')
+        if exclude:
+            exclusion = PhotoExclusion(exclude)
+            kept = [f for f in self.files
+                    if not exclusion.excludes(f, os.path.join(root, f))]
+            self.excluded = len(self.files) - len(kept)
+            if not kept:
+                raise ValueError(f'the exclusion lists remove all {len(self.files)} photos of '
+                                 f'texture folder {root!r}')
+            self.files = kept
 
     def __len__(self) -> int:
         return len(self.files)
 
     @property
     def source(self) -> str:
-        """What the data set's ``metainfo.texture_source`` records."""
+        """What the data set's ``metainfo.texture_source`` records (``name:count``, and the
+        number of photos kept out when an exclusion list removed some)."""
         if not self.files:
             return 'procedural'
-        return f'{os.path.basename(os.path.normpath(self.root))}:{len(self.files)}'
+        name = f'{os.path.basename(os.path.normpath(self.root))}:{len(self.files)}'
+        return f'{name} ({self.excluded} excluded)' if self.excluded else name
 
     def crop(self, index: int, box: Sequence[float], size: int) -> np.ndarray:
         """A square crop ``box = (cx, cy, side)`` (fractions of the photo) resized to ``size``."""

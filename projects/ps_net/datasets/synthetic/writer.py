@@ -13,7 +13,7 @@ folder: paths are relative, there are no timestamps, floats are rounded.
 """
 import os
 import shutil
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence, Union
 
 from ..deepfashion2 import df2_coco_categories, write_coco_json
 from ...structures import PSNET_CATEGORIES, REGIONS
@@ -21,6 +21,7 @@ from ..pf_format import PF_FORMAT_VERSION, dump_pf
 from ...utils.atomic_io import remove_stale_temps, replace_folder, temp_path
 from .config import SyntheticConfig, settings_hash
 from .generator import SPLITS, generate_records, photo_bank
+from .textures import TexturePool
 
 PF_KEYS = ('img_path', 'split', 'design_id', 'relation', 'category', 'modified_regions', 'bbox',
            'landmarks', 'region_boxes', 'df2_category_id')
@@ -52,7 +53,8 @@ def coco_file(records: List[dict], info: dict) -> dict:
 def generate_synthetic(out_dir: str, seed: int = 0, num_designs: int = 200,
                        img_size: int = 256, config: Optional[SyntheticConfig] = None,
                        texture_dir: Optional[str] = None, workers: int = 1,
-                       overwrite: bool = False) -> Dict[str, object]:
+                       overwrite: bool = False,
+                       texture_exclude: Sequence[str] = ()) -> Dict[str, object]:
     """Generate a synthetic data set into ``out_dir``.
 
     The set is written into a hidden sibling folder ``.<name>.<pid>.<uuid>.partial`` (images,
@@ -74,16 +76,22 @@ def generate_synthetic(out_dir: str, seed: int = 0, num_designs: int = 200,
             crops, or None for procedural textures only.
         workers: processes to render designs in.
         overwrite: replace the set of an earlier run in ``out_dir``.
+        texture_exclude: photos kept out of the texture pool (entries of exclusion lists, see
+            :func:`~.textures.read_photo_list` and :class:`~.textures.PhotoExclusion`); the
+            pool's size and the number kept out go to ``metainfo.texture_source``.
 
     Returns:
         A summary: counts per split, the settings hash, the texture source.
 
     Raises:
-        ValueError: for a bad argument (the value is echoed).
+        ValueError: for a bad argument (the value is echoed), or exclusions that leave no
+            texture photo.
         FileExistsError: if ``out_dir`` is neither missing nor empty and ``overwrite`` is
             False, or holds more than a synthetic set.
     """
     config = config or SyntheticConfig()
+    if texture_dir is not None and texture_exclude:
+        texture_dir = TexturePool(texture_dir, tuple(sorted(set(texture_exclude))))
     for name, value, low in (('num_designs', num_designs, 1), ('img_size', img_size, 64),
                              ('workers', workers, 1)):
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
@@ -108,7 +116,7 @@ def generate_synthetic(out_dir: str, seed: int = 0, num_designs: int = 200,
 
 
 def _write_set(out_dir: str, seed: int, num_designs: int, img_size: int,
-               config: SyntheticConfig, texture_dir: Optional[str],
+               config: SyntheticConfig, texture_dir: Union[None, str, TexturePool],
                workers: int) -> Dict[str, object]:
     """Render the images and write the six annotation files into the fresh ``out_dir``."""
     bank = photo_bank(texture_dir)
