@@ -95,13 +95,9 @@ class RealTableRun:
         print(f'[real-table] {name} done in {self.timings[name] / 60:.1f} min', flush=True)
 
     def _data_options(self) -> List[str]:
-        root = self.data_root
-        return [f'train_dataloader.dataset.data_root={root}',
-                f'test_dataloader.dataset.data_root={root}',
-                f'val_dataloader.dataset.data_root={root}',
-                f'model.prototype.dataset.data_root={root}',
-                f'custom_hooks.PSNetGalleryHook.val_gallery.dataset.data_root={root}',
-                f'custom_hooks.PSNetGalleryHook.test_gallery.dataset.data_root={root}']
+        """Training reads the benchmark under ``data_root`` (``--no-validate``: no val loop;
+        the test stages pass ``--data-root`` to tools/test.py)."""
+        return [f'train_dataloader.dataset.data_root={self.data_root}']
 
     def benchmark(self, images: str, seed: int) -> None:
         if osp.exists(osp.join(self.data_root, 'annotations', 'pf_test.json')):
