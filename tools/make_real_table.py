@@ -33,7 +33,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import subprocess
 import sys
 import time
 from typing import Dict, List, Optional, Sequence
@@ -42,7 +41,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(ROOT, 'tools')
 sys.path.insert(0, TOOLS)
 from make_table import (aggregate_tables, last_checkpoint, merge_timings,  # noqa: E402
-                        row_from_metrics)
+                        row_from_metrics, run_stage)
 
 GLOBAL = 'configs/real/global_efficientnet-lite0_imagenet-0e_photos-192.py'
 GLOBAL_WHOLE = 'configs/real/global_efficientnet-lite0_imagenet-0e_photos-whole-192.py'
@@ -85,14 +84,7 @@ class RealTableRun:
         self.timings: Dict[str, float] = {}
 
     def _call(self, name: str, cmd: List[str]) -> None:
-        print(f'[real-table] {name}: ' + ' '.join(cmd), flush=True)
-        if self.dry_run:
-            return
-        start = time.perf_counter()
-        if subprocess.call(cmd, cwd=ROOT) != 0:
-            raise RuntimeError(f'stage {name} failed: {" ".join(cmd)}')
-        self.timings[name] = round(time.perf_counter() - start, 1)
-        print(f'[real-table] {name} done in {self.timings[name] / 60:.1f} min', flush=True)
+        run_stage(name, cmd, self.timings, self.dry_run, tag='real-table')
 
     def _data_options(self) -> List[str]:
         """Training reads the benchmark under ``data_root`` (``--no-validate``: no val loop;

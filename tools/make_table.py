@@ -99,6 +99,20 @@ METRICS = ('Recall@10', 'Recall@20', 'Recall@30', 'mAP')
 CBAM_METRICS = ('P@5', 'P@10', 'P@20', 'mAP@5', 'mAP@10', 'mAP@20')
 
 
+def run_stage(name: str, cmd: List[str], timings: Dict[str, float], dry_run: bool = False,
+              tag: str = 'table') -> None:
+    """Run one stage's command from the repository root, timing it into ``timings[name]``;
+    with ``dry_run`` only print it. Raises RuntimeError when the command fails."""
+    print(f'[{tag}] {name}: ' + ' '.join(cmd), flush=True)
+    if dry_run:
+        return
+    start = time.perf_counter()
+    if subprocess.call(cmd, cwd=ROOT) != 0:
+        raise RuntimeError(f'stage {name} failed: {" ".join(cmd)}')
+    timings[name] = round(time.perf_counter() - start, 1)
+    print(f'[{tag}] {name} done in {timings[name] / 60:.1f} min', flush=True)
+
+
 def last_checkpoint(work_dir: str) -> Optional[str]:
     """The checkpoint named in ``work_dir/last_checkpoint``, if it exists."""
     path = osp.join(work_dir, 'last_checkpoint')
@@ -205,14 +219,7 @@ class TableRun:
         self.timings: Dict[str, float] = {}
 
     def _call(self, name: str, cmd: List[str]) -> None:
-        print(f'[table] {name}: ' + ' '.join(cmd), flush=True)
-        if self.dry_run:
-            return
-        start = time.perf_counter()
-        if subprocess.call(cmd, cwd=ROOT) != 0:
-            raise RuntimeError(f'stage {name} failed: {" ".join(cmd)}')
-        self.timings[name] = round(time.perf_counter() - start, 1)
-        print(f'[table] {name} done in {self.timings[name] / 60:.1f} min', flush=True)
+        run_stage(name, cmd, self.timings, self.dry_run, tag='table')
 
     def landmarks(self) -> None:
         if osp.exists(self.landmark_checkpoint):
