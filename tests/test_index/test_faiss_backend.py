@@ -54,7 +54,10 @@ def test_remove_and_hnsw_refusal():
 def test_bad_factory_and_backend_type():
     with pytest.raises(ValueError, match="faiss cannot build index 'Nonsense12'"):
         FaissBackend(12, 'Nonsense12')
-    with pytest.raises(ValueError, match="unknown vector backend 'milvus'"):
+    with pytest.raises(ValueError, match="unknown vector backend 'annoy'; known: "
+                       r"\['faiss', 'milvus'\]"):
+        build_backend(12, dict(type='annoy'))
+    with pytest.raises(ValueError, match="bad milvus backend config .*'uri'"):
         build_backend(12, dict(type='milvus'))
 
 

@@ -14,8 +14,9 @@ eq. 1 on the exact vectors and merged (ties by id). With faiss ``Flat`` this is 
 top-K; IVF-PQ and HNSW (``factory=``) give a shortlist that is then re-ranked exactly.
 
 Vectors live behind a small backend interface (:class:`~ps_net.index.backends.VectorBackend`;
-:class:`~ps_net.index.backends.FaissBackend` is the one implementation), so another engine can
-serve the same index. ``save`` writes one atomic, checksummed, versioned file of JSON metadata
+:class:`~ps_net.index.backends.FaissBackend` in process,
+:class:`~ps_net.index.backends.MilvusBackend` on milvus-lite or a Milvus server), with the same
+search logic for both. ``save`` writes one atomic, checksummed, versioned file of JSON metadata
 and raw arrays (no pickle), with the embedding model's :func:`model_fingerprint` and the
 region-weight table; ``load`` refuses a damaged file, another format version, and (given the
 expected fingerprint) an index of another model. Usage and the file format:
@@ -23,7 +24,7 @@ expected fingerprint) an index of another model. Usage and the file format:
 
 This package imports only ``ps_net.structures`` and ``ps_net.utils`` of ps_net.
 """
-from .backends import BackendCannotRemove, FaissBackend, VectorBackend
+from .backends import BackendCannotRemove, FaissBackend, MilvusBackend, VectorBackend
 from .fingerprint import model_fingerprint
 from .flat_layout import split_flat
 from .gallery_index import GalleryIndex
@@ -32,7 +33,7 @@ from .index_file import (FORMAT_VERSION, DamagedIndexError, IndexLoadError, Inde
 from .index_hit import IndexHit
 
 __all__ = [
-    'BackendCannotRemove', 'FaissBackend', 'VectorBackend', 'model_fingerprint', 'split_flat',
-    'GalleryIndex', 'FORMAT_VERSION', 'DamagedIndexError', 'IndexLoadError', 'IndexVersionError',
-    'ModelFingerprintError', 'IndexHit'
+    'BackendCannotRemove', 'FaissBackend', 'MilvusBackend', 'VectorBackend', 'model_fingerprint',
+    'split_flat', 'GalleryIndex', 'FORMAT_VERSION', 'DamagedIndexError', 'IndexLoadError',
+    'IndexVersionError', 'ModelFingerprintError', 'IndexHit'
 ]

@@ -7,7 +7,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 
-from ..structures import REGIONS, region_similarity
+from ..structures import REGIONS
 from ..utils import atomic_write
 from .backends import BackendCannotRemove, VectorBackend, backend_class, build_backend
 from .flat_layout import split_flat
@@ -95,13 +95,17 @@ class GalleryIndex:
     @classmethod
     def create(cls, dim: int, categories: Sequence[str], region_weights: Optional[ArrayLike],
                fingerprint: str, factory: str = 'Flat', *, search_params: str = '',
-               exact_dtype: str = 'float32', gpu: Optional[bool] = None) -> 'GalleryIndex':
-        """An empty index on the faiss backend.
+               exact_dtype: str = 'float32', gpu: Optional[bool] = None,
+               backend: Optional[dict] = None) -> 'GalleryIndex':
+        """An empty index on the faiss backend (or the backend config ``backend``).
 
         Args:
             factory: faiss factory string: ``'Flat'`` (exact), ``'IVF1024,PQ32'``,
                 ``'HNSW32'``, ... (see :class:`~ps_net.index.backends.FaissBackend`).
             search_params: faiss search settings, e.g. ``'nprobe=32'`` or ``'efSearch=128'``.
+            backend: Another backend's config instead of ``factory`` / ``search_params``, e.g.
+                ``dict(type='milvus', uri='catalogue.db')``
+                (:class:`~ps_net.index.backends.MilvusBackend`).
             Others: as in the class docstring.
 
         Example:
@@ -114,7 +118,7 @@ class GalleryIndex:
             [(7, 1.0), (9, 1.0)]
         """
         return cls(dim, categories, region_weights, fingerprint,
-                   dict(type='faiss', factory=factory, search_params=search_params),
+                   backend or dict(type='faiss', factory=factory, search_params=search_params),
                    exact_dtype, gpu)
 
     # ------------------------------------------------------------------ properties
@@ -351,9 +355,10 @@ class GalleryIndex:
                 sub = self._template.empty_like()
                 sub.add(self._store.ids[keep],
                         self._store.feats[keep].astype(np.float32).reshape(len(keep), -1))
+                self._subs[key].release()
                 self._subs[key] = sub
             if not len(self._subs[key]):
-                del self._subs[key]
+                self._subs.pop(key).release()
         self._store.delete(rows)
         return len(ids)
 
@@ -386,48 +391,49 @@ class GalleryIndex:
         lam = self._weights[qc]
         shortlist = max(SHORTLIST_FACTOR * k, 100) if shortlist is None else int(shortlist)
         scored = self._candidates(qf, qv, lam, k, max(shortlist, k))
-        return [self._hits(qf[q], qv[q], rows, scores, k)
-                for q, (rows, scores) in enumerate(scored)]
+        return [self._hits(qf[q], qv[q], *scored[q], k) for q in range(len(qf))]
 
     def search_flat(self, vecs: ArrayLike, topk: int = 20, **kwargs) -> List[List[IndexHit]]:
         """:meth:`search` with queries in the retriever's flat layout."""
         feats, valid, cats = split_flat(vecs, self.num_regions)
         return self.search(feats, valid, cats, topk, **kwargs)
 
-    def _exact_scores(self, qf: np.ndarray, qv: np.ndarray, lam: np.ndarray,
-                      rows: np.ndarray) -> np.ndarray:
-        """Eq. 1 of one query and gallery rows, in float64."""
-        store = self._store
-        return region_similarity(torch.from_numpy(qf[None].astype(np.float64)),
-                                 torch.from_numpy(qv[None]),
-                                 torch.from_numpy(store.feats[rows].astype(np.float64)),
-                                 torch.from_numpy(store.valid[rows]),
-                                 torch.from_numpy(lam[None]))[0].numpy()
+    def _pattern_weights(self, key: int, qv: np.ndarray, lam: np.ndarray) -> np.ndarray:
+        """``(Q, R)`` float64 weights of eq. 1 between each query and any garment of pattern
+        ``key``: ``lambda * m / sum(lambda * m)`` with ``m = valid(q) & pattern``, as
+        :func:`~ps_net.structures.region_similarity` weights a pair (a row of zeros when they
+        share no weighted region: every such garment scores 0)."""
+        w = lam * (qv & pattern_mask(key, self.num_regions))
+        total = w.sum(1, keepdims=True)
+        return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
 
     def _candidates(self, qf: np.ndarray, qv: np.ndarray, lam: np.ndarray, k: int,
                     shortlist: int) -> List[Tuple[np.ndarray, np.ndarray]]:
-        """Per query, the candidate rows of every pattern and their exact scores, with exact
-        sets searched again (twice as deep) while their last candidate may tie the K-th."""
+        """Per query, the candidate rows of every pattern and their exact eq. 1 scores
+        (float64), with exact sets searched again (twice as deep) while their last candidate
+        may tie the K-th."""
         nq = len(qf)
+        weighted = {key: self._pattern_weights(key, qv, lam)[..., None] * qf.astype(np.float64)
+                    for key in self._subs}  # (Q, R, D): the query as each pattern's set sees it
         want = {key: np.full(nq, min(len(sub), k if sub.exact else shortlist))
                 for key, sub in self._subs.items()}
-        found = {key: [None] * nq for key in self._subs}  # (rows, last score, complete)
+        found = {key: [None] * nq for key in self._subs}  # (rows, scores, last, complete)
         scored: List[Tuple[np.ndarray, np.ndarray]] = [None] * nq
         pending = {key: np.arange(nq) for key in self._subs}
         while pending:
             for key, qs in pending.items():
-                self._search_pattern(key, qs, qf, qv, lam, want[key][qs], found[key], k)
+                self._search_pattern(key, qs, weighted[key], want[key][qs], found[key], k)
             touched = np.unique(np.concatenate(list(pending.values()))).tolist()
             for q in touched:
-                rows = np.concatenate([found[key][q][0] for key in self._subs])
-                scored[q] = (rows, self._exact_scores(qf[q], qv[q], lam[q], rows))
+                scored[q] = tuple(np.concatenate([found[key][q][i] for key in self._subs])
+                                  for i in (0, 1))
             kth = {q: -np.partition(-scored[q][1], k - 1)[k - 1]
                    if len(scored[q][1]) >= k else -np.inf for q in touched}
             pending = {}
             for key, sub in self._subs.items():
                 more = []
                 for q in touched:
-                    _, last, complete = found[key][q]
+                    _, _, last, complete = found[key][q]
                     if not complete and last >= kth[q] - TIE_TOL:
                         want[key][q] = min(len(sub), 2 * want[key][q])
                         more.append(q)
@@ -435,44 +441,52 @@ class GalleryIndex:
                     pending[key] = np.array(more)
         return scored
 
-    def _search_pattern(self, key: int, qs: np.ndarray, qf: np.ndarray, qv: np.ndarray,
-                        lam: np.ndarray, want: np.ndarray, found: list, k: int) -> None:
-        """Search one pattern's vector set for queries ``qs`` with the query weights of eq. 1
-        renormalised for that pattern; store ``(rows, last score, complete)`` in ``found``."""
+    def _search_pattern(self, key: int, qs: np.ndarray, weighted: np.ndarray,
+                        want: np.ndarray, found: list, k: int) -> None:
+        """Search one pattern's vector set for queries ``qs`` (``weighted``: every query's
+        ``(R, D)`` features scaled by its eq. 1 weights for this pattern) and score the
+        candidates exactly: their inner product with the weighted query in float64 is eq. 1.
+        Stores ``(rows, exact scores, last backend score, complete)`` in ``found``."""
         sub, store = self._subs[key], self._store
-        w = lam[qs] * (qv[qs] & pattern_mask(key, self.num_regions))
-        total = w.sum(1)
-        zero = total <= 0  # no weighted region in common: every garment scores 0
+        vecs = weighted[qs].reshape(len(qs), -1)
+        zero = ~vecs.any(1)  # no weighted region in common: every garment scores 0
         if zero.any():
             rows = np.flatnonzero(store.patterns == key)
             rows = rows[np.argsort(store.ids[rows], kind='stable')[:k]]
             for q in qs[zero].tolist():
-                found[q] = (rows, np.inf, True)
-        if zero.all():
-            return
+                found[q] = (rows, np.zeros(len(rows)), np.inf, True)
+            if zero.all():
+                return
         live = ~zero
-        vecs = (w[live] / total[live, None])[..., None] * qf[qs[live]]
+        vecs = vecs[live]
         depth = int(want[live].max())
-        scores, ids = sub.search(vecs.reshape(len(vecs), -1).astype(np.float32), depth)
-        for q, s, i in zip(qs[live].tolist(), scores, ids):
-            got = i >= 0
-            n = int(got.sum())
+        scores, ids = sub.search(vecs.astype(np.float32), depth)
+        got = ids >= 0  # padding (-1) comes last in a row
+        rows = np.zeros(ids.shape, np.int64)  # padding reads row 0; its score is never used
+        rows[got] = store.rows_of(ids[got])
+        gallery = store.feats64(rows.reshape(-1)).reshape(len(vecs), depth, -1)
+        exact = np.matmul(gallery, vecs[:, :, None])[..., 0]  # (Q, depth) float64
+        for j, q in enumerate(qs[live].tolist()):
+            n = int(got[j].sum())
             complete = not sub.exact or n < depth or n >= len(sub)
-            found[q] = (store.rows_of(i[got]), float(s[got].min()) if n else np.inf, complete)
+            found[q] = (rows[j, :n], exact[j, :n], float(scores[j, n - 1]) if n else np.inf,
+                        complete)
 
     def _hits(self, qf: np.ndarray, qv: np.ndarray, rows: np.ndarray, scores: np.ndarray,
               k: int) -> List[IndexHit]:
         store = self._store
         order = np.lexsort((store.ids[rows], -scores))[:k]
         rows, scores = rows[order], scores[order]
-        cos = np.einsum('rd,nrd->nr', qf.astype(np.float64), store.feats[rows].astype(np.float64))
+        cos = np.einsum('nrd,rd->nr', store.feats64(rows), qf.astype(np.float64))
         cos[~(qv[None] & store.valid[rows])] = np.nan
+        cats = [self.categories[c] for c in store.categories[rows].tolist()]
+        boxes = store.boxes[rows].astype(np.float64).tolist()
+        region_boxes = store.region_boxes[rows].astype(np.float64)
         return [
-            IndexHit(id=int(store.ids[r]), score=float(s), region_cosines=c,
-                     path=store.paths[r], box=tuple(float(b) for b in store.boxes[r]),
-                     category=self.categories[store.categories[r]],
-                     region_boxes=store.region_boxes[r].astype(np.float64))
-            for r, s, c in zip(rows.tolist(), scores.tolist(), cos)
+            IndexHit(id=i, score=s, region_cosines=c, path=store.paths[r], box=tuple(b),
+                     category=cat, region_boxes=rb)
+            for i, s, c, r, b, cat, rb in zip(store.ids[rows].tolist(), scores.tolist(), cos,
+                                              rows.tolist(), boxes, cats, region_boxes)
         ]
 
     # ------------------------------------------------------------------ files

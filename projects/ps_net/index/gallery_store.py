@@ -2,6 +2,7 @@
 from typing import Dict, List, Sequence
 
 import numpy as np
+import torch
 
 
 def pattern_keys(valid: np.ndarray) -> np.ndarray:
@@ -55,7 +56,8 @@ class GalleryStore:
 
     def rows_of(self, ids: Sequence[int]) -> np.ndarray:
         """Rows of ids that are all present (KeyError otherwise)."""
-        return np.array([self._row_of[int(i)] for i in ids], np.int64)
+        ids = ids.tolist() if isinstance(ids, np.ndarray) else [int(i) for i in ids]
+        return np.array([self._row_of[i] for i in ids], np.int64)
 
     def append(self, **columns) -> None:
         """Add rows: every column of the class docstring and ``paths``, all of length n."""
@@ -72,6 +74,14 @@ class GalleryStore:
         self._row_of.update(zip(columns['ids'].tolist(), range(self._n, self._n + n)))
         self.paths.extend(paths)
         self._n += n
+
+    def feats64(self, rows: np.ndarray) -> np.ndarray:
+        """The exact features of ``rows`` as float64 (float16 converted by torch, several
+        times faster than numpy's conversion)."""
+        feats = self.feats[rows]
+        if feats.dtype == np.float16:
+            return torch.from_numpy(feats).double().numpy()
+        return feats.astype(np.float64)
 
     def delete(self, rows: np.ndarray) -> None:
         """Remove rows, keeping the order of the others."""

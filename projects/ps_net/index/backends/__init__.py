@@ -1,11 +1,13 @@
-"""Vector engines behind the gallery index: the interface and the faiss implementation."""
+"""Vector engines behind the gallery index: the interface, faiss and Milvus."""
 from typing import Dict, Optional, Type
 
 from .base import BackendCannotRemove, VectorBackend
 from .faiss_backend import FaissBackend, faiss_gpu_available
+from .milvus_backend import MilvusBackend
 
-#: ``type`` of a backend config -> its class (a Milvus backend registers here).
-BACKENDS: Dict[str, Type[VectorBackend]] = {FaissBackend.type_name: FaissBackend}
+#: ``type`` of a backend config -> its class.
+BACKENDS: Dict[str, Type[VectorBackend]] = {
+    cls.type_name: cls for cls in (FaissBackend, MilvusBackend)}
 
 
 def backend_class(config: dict) -> Type[VectorBackend]:
@@ -19,8 +21,12 @@ def backend_class(config: dict) -> Type[VectorBackend]:
 def build_backend(dim: int, config: dict, gpu: Optional[bool] = None) -> VectorBackend:
     """A new, empty backend of ``config`` (``type`` plus the class's keyword arguments)."""
     kwargs = {k: v for k, v in config.items() if k != 'type'}
-    return backend_class(config)(dim, gpu=gpu, **kwargs)
+    cls = backend_class(config)
+    try:
+        return cls(dim, gpu=gpu, **kwargs)
+    except TypeError as err:  # a missing or unknown setting
+        raise ValueError(f'bad {cls.type_name} backend config {config}: {err}') from None
 
 
-__all__ = ['BACKENDS', 'BackendCannotRemove', 'FaissBackend', 'VectorBackend',
-           'backend_class', 'build_backend', 'faiss_gpu_available']
+__all__ = ['BACKENDS', 'BackendCannotRemove', 'FaissBackend', 'MilvusBackend',
+           'VectorBackend', 'backend_class', 'build_backend', 'faiss_gpu_available']

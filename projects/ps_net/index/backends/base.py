@@ -15,8 +15,10 @@ class VectorBackend(metaclass=ABCMeta):
 
     :class:`~ps_net.index.GalleryIndex` keeps one such set per region-validity pattern of the
     gallery and all the logic of eq. 1 (query weighting, exact re-rank, merging); a backend only
-    stores vectors and returns candidates, so another engine (Milvus) plugs in by implementing
-    these methods. ``config()`` must be JSON and, with ``state()``, enough for ``restore``.
+    stores vectors and returns candidates, so another engine plugs in by implementing these
+    methods (:class:`~ps_net.index.backends.FaissBackend` and
+    :class:`~ps_net.index.backends.MilvusBackend` do). ``config()`` must be JSON and, with
+    ``state()``, enough for ``restore``.
 
     Attributes:
         type_name (str): key of the backend in ``ps_net.index.backends.BACKENDS`` and in index
@@ -63,6 +65,11 @@ class VectorBackend(metaclass=ABCMeta):
     @abstractmethod
     def empty_like(self) -> 'VectorBackend':
         """A new, empty set with the same configuration and training."""
+
+    def release(self) -> None:
+        """Free what the engine holds for this set outside the process (a server-side
+        collection) once the gallery index no longer uses it; in-process engines hold
+        nothing there."""
 
     @abstractmethod
     def config(self) -> dict:
