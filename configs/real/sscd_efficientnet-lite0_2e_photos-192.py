@@ -29,7 +29,10 @@ train_dataloader = dict(
         dict(type='MultiView', num_views=2, transforms=[view]),
         dict(type='PackInputs', meta_keys={{_base_.meta_keys}}),
     ]))
+# SelfSupDataPreprocessor reads a list as views: every test loader stacks its batch instead
+stacked = dict(type='default_collate')
 model = dict(type='PSNetCopyDetectionRetriever', embed_dim=512, temperature=0.1,
+             prototype=dict(collate_fn=stacked),
              data_preprocessor=dict(_delete_=True, type='SelfSupDataPreprocessor',
                                     mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5],
                                     to_rgb=True))
@@ -38,3 +41,8 @@ param_scheduler = []
 train_cfg = dict(by_epoch=True, max_epochs=2, val_interval=2)
 default_hooks = dict(logger=dict(type='LoggerHook', interval=10),
                      checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1))
+test_dataloader = dict(collate_fn=stacked)
+val_dataloader = dict(collate_fn=stacked)
+custom_hooks = [dict(type='PSNetGalleryHook',
+                     val_gallery=dict(_base_.gallery_dataloader, collate_fn=stacked),
+                     test_gallery=dict(_base_.test_gallery, collate_fn=stacked))]
