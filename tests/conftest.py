@@ -1,4 +1,5 @@
 """Shared pytest fixtures."""
+import logging
 import os
 from pathlib import Path
 
@@ -19,6 +20,22 @@ def shared_data() -> Path:
     if not root.is_dir():
         pytest.skip(f'shared data folder {root} is absent (set PSNET_SHARED_DATA)')
     return root
+
+
+@pytest.fixture(autouse=True)
+def _no_closed_log_files():
+    """Drop the file handlers of closed log files from every mmengine logger before a test.
+
+    An mmengine logger outlives the Runner that opened its log file; once the file is closed
+    the handler's stream is None, and ``BaseModule.init_weights`` (which writes its report into
+    every ``FileHandler``'s stream directly, not through ``emit``) would fail on it.
+    """
+    from mmengine.logging import MMLogger
+    for logger in list(MMLogger._instance_dict.values()):
+        for handler in list(logger.handlers):
+            if isinstance(handler, logging.FileHandler) and handler.stream is None:
+                logger.removeHandler(handler)
+    yield
 
 
 @pytest.fixture

@@ -80,9 +80,10 @@ def test_resident_kb_sees_an_allocation():
         before = soak.resident_kb()
     except (OSError, ValueError):
         pytest.skip('no /proc/self/status (not Linux)')
-    block = np.ones(64 * 2**20 // 8)  # 64 MiB, every page written
+    block = np.ones(256 * 2**20 // 8)  # 256 MiB, every page written
     after = soak.resident_kb()
-    assert after - before >= 48 * 1024, (before, after)
+    # at least half of it: the allocator may reuse pages a long test session already holds
+    assert after - before >= 128 * 1024, (before, after)
     del block
 
 
