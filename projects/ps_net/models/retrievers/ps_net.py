@@ -25,7 +25,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-from mmengine.model import BaseModule
+from mmengine.model import BaseModule, Sequential
 from mmpretrain.models.retrievers import ImageToImageRetriever
 from mmpretrain.registry import MODELS
 from torch import Tensor, nn
@@ -113,7 +113,9 @@ class PSNetRetriever(ScoreMatchingMixin, ImageToImageRetriever):
                  init_cfg: Optional[dict] = None) -> None:
         if task not in ('plagiarized', 'identical'):
             raise ValueError(f"task must be 'plagiarized' or 'identical', got {task!r}")
-        retrieval = nn.Sequential(_build_mmpose(backbone),
+        # mmengine's Sequential, not torch's: its init_weights reaches the backbone's
+        # init_cfg (a torch Sequential is skipped by BaseModule.init_weights)
+        retrieval = Sequential(_build_mmpose(backbone),
                                   *([] if neck is None else [_build_mmpose(neck)]))
         super().__init__(image_encoder=retrieval, prototype=prototype,
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
