@@ -10,21 +10,30 @@ built first if it is missing, by ``tools/make_plagiarism_benchmark.py`` from ``-
 the training only. Rows, all EfficientNet-Lite0 at 192 px, scored on the benchmark's test split
 with the spec's metric:
 
-=================================  ===========================================================
-row                                what
-=================================  ===========================================================
-(a) ImageNet, crop                 ImageNet backbone as it is, global pooling, cosine
-(a) ImageNet, whole photo          the same on the whole photo
-(a2) SSCD fine-tune                global embedding fine-tuned with two-view InfoNCE
-(b) ImageNet regions               (a)'s map pooled over the 5 template regions, uniform
-(b) SSCD regions                   (a2)'s backbone pooled over the 5 template regions, uniform
-PS-Net template, uniform           PS-Net region head trained on the train split, uniform
-PS-Net template, Learned           the same with region weights fitted (eq. 4-6)
-=================================  ===========================================================
+======================================  ======================================================
+row                                     what
+======================================  ======================================================
+(a) ImageNet, crop                      ImageNet backbone as it is, global pooling, cosine
+(a) ImageNet, whole photo               the same on the whole photo
+(a) ImageNet, stride-16 map             the same on the stride-16 map (the map PS-Net pools)
+(a2) SSCD fine-tune                     global embedding fine-tuned with two-view InfoNCE
+Traditional (SSCD, stride-16 map)       (a2)'s backbone, stride-16 map globally pooled
+(b) ImageNet regions                    (a)'s map pooled over the 5 template regions, uniform
+(b) SSCD regions                        (a2)'s map pooled over the 5 template regions, uniform
+PS-Net ImageNet, uniform                5 template regions on (a)'s stride-16 map, uniform
+PS-Net ImageNet, Learned                the same, region weights fitted on val (eq. 4-6)
+NoManipulation                          5 template regions on (a2)'s stride-16 map, uniform
+Manual                                  the same, hand-written weights
+Learned                                 the same, region weights fitted on val (shipped)
+Oracle                                  the same, per-category weights chosen on test
+PCB                                     6 stripes on (a2)'s stride-16 map, uniform
+======================================  ======================================================
 
-``PS-Net template`` starts from the SSCD fine-tune of the same seed. Rows without training
-((a), (b) ImageNet) are the same for every seed. A stage whose output exists is skipped (a
-rerun continues where it stopped; a killed training resumes). Outputs in ``WORK_DIR``:
+The PS-Net rows need no training of their own: the network is the (a2) fine-tune of the same
+seed (or the ImageNet backbone), its stride-16 map pooled over the five template regions of
+the garment crop; only the region weights are fitted. Rows without training ((a), (b)
+ImageNet, PS-Net ImageNet uniform) are the same for every seed. A stage whose output exists
+is skipped (a rerun continues where it stopped; a killed training resumes). Outputs in ``WORK_DIR``:
 ``table.json`` / ``table.md`` (mean and population std over the seeds, percent),
 ``timings.json`` (seconds per stage) and, per seed, every checkpoint under
 ``WORK_DIR/seed<N>/<network>/``.
@@ -45,31 +54,54 @@ from make_table import (aggregate_tables, last_checkpoint, merge_timings,  # noq
 
 GLOBAL = 'configs/real/global_efficientnet-lite0_imagenet-0e_photos-192.py'
 GLOBAL_WHOLE = 'configs/real/global_efficientnet-lite0_imagenet-0e_photos-whole-192.py'
+GLOBAL_S16 = 'configs/real/global-s16_efficientnet-lite0_imagenet-0e_photos-192.py'
+GLOBAL_S16_SSCD = 'configs/real/global-s16_efficientnet-lite0_sscd-2e_photos-192.py'
 SSCD = 'configs/real/sscd_efficientnet-lite0_2e_photos-192.py'
 REGIONS = 'configs/real/regions_efficientnet-lite0_imagenet-0e_photos-192.py'
 REGIONS_SSCD = 'configs/real/regions_efficientnet-lite0_sscd-2e_photos-192.py'
-PSNET = 'configs/real/psnet-template_efficientnet-lite0_1e_photos-192.py'
+PSNET_IMAGENET = 'configs/real/psnet-template_efficientnet-lite0_imagenet-0e_photos-192.py'
+PSNET = 'configs/real/psnet-template_efficientnet-lite0_sscd-2e_photos-192.py'
+PSNET_MANUAL = 'configs/real/psnet-template-manual_efficientnet-lite0_sscd-2e_photos-192.py'
+PCB = 'configs/real/pcb_efficientnet-lite0_sscd-2e_photos-192.py'
+#: the fit of tools/fit_region_weights.py: on the val split (the train split is the fine-tune's),
+#: 10 negatives per original-copy pair, 20 passes
+FIT_OPTIONS = ['--ann-file', 'annotations/pf_val.json', '--negatives', '10', '--epochs', '20']
 
 #: network -> (kind, config, parent network, seeded). kind: 'init' writes the config's
-#: initialised model (tools/model_converters/init_checkpoint.py), 'train' trains it, 'fit'
-#: fits the region weights of the parent's checkpoint (tools/fit_region_weights.py).
+#: initialised model (tools/model_converters/init_checkpoint.py), with the parent's backbone
+#: when there is one; 'train' trains it; 'fit' fits the region weights of the parent's
+#: checkpoint (tools/fit_region_weights.py); 'bound' writes the test-split oracle of the
+#: parent's region features (tools/analysis_tools/region_weight_bound.py).
 NETWORKS = {
     'imagenet': ('init', GLOBAL, None, False),
+    'global_s16_imagenet': ('init', GLOBAL_S16, None, False),
     'regions_imagenet': ('init', REGIONS, None, False),
+    'psnet_imagenet': ('init', PSNET_IMAGENET, None, False),
+    'psnet_imagenet_fitted': ('fit', PSNET_IMAGENET, 'psnet_imagenet', True),
     'sscd': ('train', SSCD, None, True),
+    'global_s16_sscd': ('init', GLOBAL_S16_SSCD, 'sscd', True),
     'regions_sscd': ('init', REGIONS_SSCD, 'sscd', True),
-    'psnet': ('train', PSNET, 'sscd', True),
+    'psnet': ('init', PSNET, 'sscd', True),
     'psnet_fitted': ('fit', PSNET, 'psnet', True),
+    'psnet_bound': ('bound', PSNET, 'psnet', True),
+    'pcb': ('init', PCB, 'sscd', True),
 }
-#: row -> (test config, network)
+#: row -> (test config, network); a 'bound' network's row is read from its JSON
 ROWS = {
     '(a) ImageNet, crop': (GLOBAL, 'imagenet'),
     '(a) ImageNet, whole photo': (GLOBAL_WHOLE, 'imagenet'),
+    '(a) ImageNet, stride-16 map': (GLOBAL_S16, 'global_s16_imagenet'),
     '(a2) SSCD fine-tune': (SSCD, 'sscd'),
+    'Traditional (SSCD, stride-16 map)': (GLOBAL_S16_SSCD, 'global_s16_sscd'),
     '(b) ImageNet regions': (REGIONS, 'regions_imagenet'),
-    '(b) SSCD regions': (REGIONS, 'regions_sscd'),
-    'PS-Net template, uniform': (PSNET, 'psnet'),
-    'PS-Net template, Learned': (PSNET, 'psnet_fitted'),
+    '(b) SSCD regions': (REGIONS_SSCD, 'regions_sscd'),
+    'PS-Net ImageNet, uniform': (PSNET_IMAGENET, 'psnet_imagenet'),
+    'PS-Net ImageNet, Learned': (PSNET_IMAGENET, 'psnet_imagenet_fitted'),
+    'NoManipulation': (PSNET, 'psnet'),
+    'Manual': (PSNET_MANUAL, 'psnet'),
+    'Learned': (PSNET, 'psnet_fitted'),
+    'Oracle': (PSNET, 'psnet_bound'),
+    'PCB': (PCB, 'pcb'),
 }
 METRIC_KEYS = ('Recall@10', 'Recall@20', 'mAP')
 
@@ -82,6 +114,7 @@ class RealTableRun:
         self.data_root = data_root
         self.dry_run = dry_run
         self.timings: Dict[str, float] = {}
+        self._made: Dict[tuple, str] = {}
 
     def _call(self, name: str, cmd: List[str]) -> None:
         run_stage(name, cmd, self.timings, self.dry_run, tag='real-table')
@@ -99,16 +132,25 @@ class RealTableRun:
                                  '--seed', str(seed)])
 
     def network(self, seed: int, name: str) -> str:
-        """Make ``name`` for ``seed`` unless done; its checkpoint."""
+        """Make ``name`` for ``seed`` unless done (its parent first, only when needed); its
+        checkpoint."""
+        if (seed, name) not in self._made:
+            self._made[seed, name] = self._network(seed, name)
+        return self._made[seed, name]
+
+    def _network(self, seed: int, name: str) -> str:
         kind, config, parent, seeded = NETWORKS[name]
         wd = osp.join(self.work_dir, f'seed{seed}' if seeded else 'shared', name)
         done = osp.join(wd, 'done')
-        parent_ckpt = self.network(seed, parent) if parent else None
+
+        def parent_checkpoint() -> Optional[str]:
+            return self.network(seed, parent) if parent else None
         if kind == 'init':
             out = osp.join(wd, 'init.pth')
             if not osp.exists(out):
                 cmd = [sys.executable, osp.join(TOOLS, 'model_converters', 'init_checkpoint.py'),
                        config, out]
+                parent_ckpt = parent_checkpoint()
                 if parent_ckpt:
                     cmd += ['--cfg-options', f'model.backbone.init_cfg.checkpoint={parent_ckpt}']
                 self._call(f'{name}/seed{seed}', cmd)
@@ -119,13 +161,22 @@ class RealTableRun:
                 os.makedirs(wd, exist_ok=True)
                 self._call(f'{name}/seed{seed}', [
                     sys.executable, osp.join(TOOLS, 'fit_region_weights.py'), config,
-                    parent_ckpt, '--data-root', self.data_root, '--out', out,
+                    parent_checkpoint(), '--data-root', self.data_root, *FIT_OPTIONS, '--out', out,
                     '--json', osp.join(wd, 'region_weights.json'), '--seed', str(seed)])
+            return out
+        if kind == 'bound':
+            out = osp.join(wd, 'bound.json')
+            if not osp.exists(out):
+                os.makedirs(wd, exist_ok=True)
+                self._call(f'{name}/seed{seed}', [
+                    sys.executable, osp.join(TOOLS, 'analysis_tools', 'region_weight_bound.py'),
+                    config, parent_checkpoint(), '--data-root', self.data_root, '--out', out])
             return out
         ckpt = last_checkpoint(wd)
         if ckpt and osp.exists(done):
             return ckpt
         opts = [f'randomness.seed={seed}', *self._data_options()]
+        parent_ckpt = parent_checkpoint()
         if parent_ckpt:
             opts += [f'model.backbone.init_cfg.type=Pretrained',
                      f'model.backbone.init_cfg.checkpoint={parent_ckpt}',
@@ -146,7 +197,12 @@ class RealTableRun:
     def row(self, seed: int, method: str) -> Dict[str, dict]:
         config, network = ROWS[method]
         ckpt = self.network(seed, network)
-        seeded = NETWORKS[network][3]
+        kind, seeded = NETWORKS[network][0], NETWORKS[network][3]
+        if kind == 'bound':
+            if self.dry_run:
+                return {}
+            with open(ckpt, encoding='utf-8') as f:
+                return dict(overall=dict(mAP=json.load(f)['mAP']['oracle']))
         wd = osp.join(self.work_dir, f'seed{seed}' if seeded else 'shared', 'rows',
                       method.replace(' ', '_').replace(',', '').replace('(', '').replace(')', ''))
         out = osp.join(wd, 'test_metrics.json')

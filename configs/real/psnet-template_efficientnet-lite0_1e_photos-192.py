@@ -1,4 +1,6 @@
-# PS-Net on photographs (the real-photo row ps_net ships): PS-Net's region head and eq. 1 over
+# A trained PS-Net region head on photographs (the model of the ONNX export test and the latency
+# benchmark; not a row of the real-photo table, whose PS-Net rows pool the backbone's stride-16
+# map without learned layers: ./psnet-template_efficientnet-lite0_sscd-2e_photos-192.py). PS-Net's region head and eq. 1 over
 # the five regions of the garment-box template (PSNetTemplateRetriever: no landmark model is
 # trained for photos here), on the ImageNet EfficientNet-Lite0: its stride-16 map (112 ch) and
 # conv_head (1280 ch, upsampled) fused by PSNetFeatureNeck into F (12 x 12 x 512 at 192 px), five

@@ -11,7 +11,7 @@ def test_every_row_and_network_config_exists(repo_root):
         assert (repo_root / config).is_file(), config
         assert network in real.NETWORKS
     for kind, config, parent, _ in real.NETWORKS.values():
-        assert kind in ('init', 'train', 'fit') and (repo_root / config).is_file(), config
+        assert kind in ('init', 'train', 'fit', 'bound') and (repo_root / config).is_file(), config
         assert parent is None or parent in real.NETWORKS
 
 
@@ -25,22 +25,39 @@ def test_dry_run_plans_parents_first_and_skips_finished_stages(tmp_path, capsys)
     (done / 'init.pth').write_bytes(b'')
     assert real.main(['--dry-run', '--work-dir', str(work), '--data-root', str(data),
                       '--seeds', '3', '--methods', '(a) ImageNet, crop',
-                      'PS-Net template, Learned']) == 0
+                      'Learned', 'Oracle']) == 0
     stages = [line.split(':')[0].replace('[real-table] ', '')
               for line in capsys.readouterr().out.splitlines() if line.startswith('[real-')]
     # the benchmark exists and the ImageNet checkpoint too: neither is made again
     assert stages == ['test/(a) ImageNet, crop/seed3', 'sscd/seed3', 'psnet/seed3',
-                      'psnet_fitted/seed3', 'test/PS-Net template, Learned/seed3']
+                      'psnet_fitted/seed3', 'test/Learned/seed3', 'psnet_bound/seed3']
 
 
-def test_training_reads_the_benchmark_and_starts_from_the_parent(tmp_path, capsys):
+def test_training_reads_the_benchmark_and_children_start_from_the_parent(tmp_path, capsys):
     run = real.RealTableRun(str(tmp_path), '/bench', dry_run=True)
-    run.network(0, 'psnet')
-    out = capsys.readouterr().out
-    train = [line for line in out.splitlines() if line.startswith('[real-table] psnet/')][0]
-    assert 'train_dataloader.dataset.data_root=/bench' in train
-    assert 'model.backbone.init_cfg.prefix=image_encoder.backbone.' in train
-    assert os.path.join(str(tmp_path), 'seed0', 'sscd', 'last.pth') in train
+    run.network(0, 'psnet_fitted')
+    run.network(0, 'psnet_bound')
+    lines = {line.split(':')[0].replace('[real-table] ', ''): line
+             for line in capsys.readouterr().out.splitlines() if line.startswith('[real-table]')}
+    sscd_ckpt = os.path.join(str(tmp_path), 'seed0', 'sscd', 'last.pth')
+    assert 'train_dataloader.dataset.data_root=/bench' in lines['sscd/seed0']
+    # the PS-Net network is the fine-tune's backbone pooled over regions: no training of its own
+    assert f'model.backbone.init_cfg.checkpoint={sscd_ckpt}' in lines['psnet/seed0']
+    assert 'train.py' not in lines['psnet/seed0']
+    psnet_ckpt = os.path.join(str(tmp_path), 'seed0', 'psnet', 'init.pth')
+    fit = lines['psnet_fitted/seed0']
+    # weights fitted on the val split, never on the train split the fine-tune saw, nor on test
+    assert f'{psnet_ckpt} --data-root /bench --ann-file annotations/pf_val.json' in fit
+    assert '--seed 0' in fit
+    assert f'{psnet_ckpt} --data-root /bench --out' in lines['psnet_bound/seed0']
+
+
+def test_oracle_row_is_read_from_the_bound_file(tmp_path):
+    bound = tmp_path / 'seed1' / 'psnet_bound' / 'bound.json'
+    bound.parent.mkdir(parents=True)
+    bound.write_text('{"mAP": {"uniform": 90.0, "learned": 91.0, "oracle": 93.5}}')
+    run = real.RealTableRun(str(tmp_path), '/bench')
+    assert run.row(1, 'Oracle') == {'overall': {'mAP': 93.5}}
 
 
 def test_markdown_has_one_line_per_row_with_std():

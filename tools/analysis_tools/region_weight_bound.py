@@ -3,7 +3,7 @@
     python tools/analysis_tools/region_weight_bound.py \
         configs/ps_net/psnet-region-weights_hrnet-narrow_4e_synthetic-128.py \
         work_dirs/table_synthetic/seed0/psnet_weights/epoch_4.pth [--levels 0.05 0.2 0.4 0.8] \
-        [--out bound.json]
+        [--data-root DIR] [--out bound.json]
 
 Extracts the test queries' and gallery's region features once, then ranks the gallery with
 eq. 1 under uniform weights, the checkpoint's learned weights, and the best weights of a grid
@@ -27,6 +27,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--levels', type=float, nargs='+', default=[0.05, 0.2, 0.4, 0.8],
                         help='raw weight levels per region; the grid is every combination, '
                         'normalised and deduplicated (default: %(default)s, 961 vectors)')
+    parser.add_argument('--data-root', help="data root of the test split (default: the "
+                        "config's)")
     parser.add_argument('--out', help='write the figures to this JSON file')
     return parser.parse_args(argv)
 
@@ -53,7 +55,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from ps_net.utils import atomic_write
 
     cfg, model = load_retriever(args.config, args.checkpoint)
-    queries, gallery = build_dataset(cfg.test_dataloader), build_dataset(cfg.test_gallery)
+    root = dict(data_root=args.data_root) if args.data_root else {}
+    queries = build_dataset(cfg.test_dataloader, **root)
+    gallery = build_dataset(cfg.test_gallery, **root)
     q_flat = torch.as_tensor(extract_region_features(model, queries)['flat'])
     g_flat = torch.as_tensor(extract_region_features(model, gallery)['flat'])
     q_feats, q_valid, q_cat = model.split_flat(q_flat)
