@@ -37,7 +37,8 @@ table: setup
 # tested per seed into work_dirs/table_real/{table.json,table.md,timings.json}.
 real-table: setup
 	$(PY) tools/make_real_table.py --work-dir work_dirs/table_real \
-		--images $(SHARED)/clothing-small/train --seeds $$(seq -s ' ' 0 $$(($(SEEDS) - 1)))
+		--images $(SHARED)/clothing-small/train --seeds $$(seq -s ' ' 0 $$(($(SEEDS) - 1))) \
+		--splits test test_seen test_unseen
 
 # The gallery index soak (tools/analysis_tools/soak_index.py, docs/soak.md): 100k garments
 # answering 100k queries in batches; resident memory may grow < 5 % from the load to the end and

@@ -194,38 +194,44 @@ class RealTableRun:
         open(done, 'w').close()
         return ckpt
 
-    def row(self, seed: int, method: str) -> Dict[str, dict]:
+    def row(self, seed: int, method: str, split: str = 'test') -> Dict[str, dict]:
+        """Score ``method`` on ``annotations/pf_<split>.json`` unless done; its metrics (the
+        Oracle row: the test split only)."""
         config, network = ROWS[method]
-        ckpt = self.network(seed, network)
         kind, seeded = NETWORKS[network][0], NETWORKS[network][3]
+        if kind == 'bound' and split != 'test':
+            return {}
+        ckpt = self.network(seed, network)
         if kind == 'bound':
             if self.dry_run:
                 return {}
             with open(ckpt, encoding='utf-8') as f:
                 return dict(overall=dict(mAP=json.load(f)['mAP']['oracle']))
+        slug = method.replace(' ', '_').replace(',', '').replace('(', '').replace(')', '')
         wd = osp.join(self.work_dir, f'seed{seed}' if seeded else 'shared', 'rows',
-                      method.replace(' ', '_').replace(',', '').replace('(', '').replace(')', ''))
+                      slug if split == 'test' else f'{slug}_{split}')
         out = osp.join(wd, 'test_metrics.json')
         os.makedirs(wd, exist_ok=True)
         if not osp.exists(out):
-            self._call(f'test/{method}/seed{seed}', [
+            self._call(f'{split}/{method}/seed{seed}', [
                 sys.executable, osp.join(TOOLS, 'test.py'), config, ckpt, '--work-dir', wd,
                 '--out', out, '--data-root', self.data_root,
-                '--ann-file', osp.join(self.data_root, 'annotations', 'pf_test.json')])
+                '--ann-file', osp.join(self.data_root, 'annotations', f'pf_{split}.json')])
             if self.dry_run:
                 return {}
         with open(out, encoding='utf-8') as f:
             return row_from_metrics(json.load(f))
 
 
-def markdown(table: Dict[str, Dict[str, dict]], seeds: Sequence[int]) -> str:
+def markdown(table: Dict[str, Dict[str, dict]], seeds: Sequence[int],
+             split: str = 'test') -> str:
     """The table as Markdown: overall Recall@10, Recall@20 and mAP (mean +/- std)."""
     def cell(cells: dict, key: str) -> str:
         if key not in cells:
             return ''
         std = cells.get(f'{key}_std')
         return f'{cells[key]:.1f}' + (f' +/- {std:.1f}' if std is not None else '')
-    lines = [f'Real-photo table, seeds {", ".join(map(str, seeds))} (percent)', '',
+    lines = [f'Real-photo table, {split} split, seeds {", ".join(map(str, seeds))} (percent)', '',
              '| row | ' + ' | '.join(METRIC_KEYS) + ' |',
              '|---|' + '---|' * len(METRIC_KEYS)]
     for method, groups in table.items():
@@ -244,6 +250,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--benchmark-seed', type=int, default=0)
     parser.add_argument('--methods', nargs='+', default=list(ROWS), choices=list(ROWS),
                         metavar='ROW', help=f'rows to run (default all: {"; ".join(ROWS)})')
+    parser.add_argument('--splits', nargs='+', default=['test'], metavar='SPLIT',
+                        help='score on annotations/pf_<SPLIT>.json: test, and test_seen / '
+                        'test_unseen for the benchmark without / with only the held-out edit '
+                        'family (default: %(default)s)')
     parser.add_argument('--dry-run', action='store_true', help='print the commands only')
     args = parser.parse_args(argv)
     from ps_net.utils import atomic_write
@@ -251,22 +261,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     run = RealTableRun(args.work_dir, args.data_root, args.dry_run)
     start = time.perf_counter()
     run.benchmark(args.images, args.benchmark_seed)
-    tables = []
-    for seed in args.seeds:
-        tables.append({m: run.row(seed, m) for m in args.methods})
+    tables = {split: [{m: run.row(seed, m, split) for m in args.methods}
+                      for seed in args.seeds] for split in args.splits}
     if args.dry_run:
         return 0
-    table = aggregate_tables(tables)
     run.timings['total'] = round(time.perf_counter() - start, 1)
     os.makedirs(args.work_dir, exist_ok=True)
     run.timings = merge_timings(osp.join(args.work_dir, 'timings.json'), run.timings)
-    text = markdown(table, args.seeds)
-    for name, body in (('table.json', json.dumps(table, indent=2)),
-                       ('timings.json', json.dumps(run.timings, indent=2)),
-                       ('table.md', text)):
+    outputs = [('timings.json', json.dumps(run.timings, indent=2))]
+    for split, per_seed in tables.items():
+        table = aggregate_tables(per_seed)
+        text = markdown(table, args.seeds, split)
+        stem = 'table' if split == 'test' else f'table_{split}'
+        outputs += [(f'{stem}.json', json.dumps(table, indent=2)), (f'{stem}.md', text)]
+        print(text)
+    for name, body in outputs:
         atomic_write(osp.join(args.work_dir, name), body.rstrip('\n') + '\n', overwrite=True)
-    print(text)
-    print(f'[real-table] wrote {args.work_dir}/table.json, table.md, timings.json')
+    print(f'[real-table] wrote {", ".join(name for name, _ in outputs)} in {args.work_dir}')
     return 0
 
 

@@ -65,4 +65,23 @@ def test_markdown_has_one_line_per_row_with_std():
                                                 'mAP': 88.25, 'mAP_std': 0.5}}}
     text = real.markdown(table, [0, 1])
     assert '| (a) ImageNet, crop | 91.7 | 94.3 | 88.2 +/- 0.5 |' in text
-    assert text.startswith('Real-photo table, seeds 0, 1')
+    assert text.startswith('Real-photo table, test split, seeds 0, 1')
+
+
+def test_splits_score_each_annotation_file_apart(tmp_path, capsys):
+    data = tmp_path / 'bench'
+    (data / 'annotations').mkdir(parents=True)
+    (data / 'annotations' / 'pf_test.json').write_text('{}')
+    work = tmp_path / 'work'
+    (work / 'shared' / 'imagenet').mkdir(parents=True)
+    (work / 'shared' / 'imagenet' / 'init.pth').write_bytes(b'')
+    assert real.main(['--dry-run', '--work-dir', str(work), '--data-root', str(data),
+                      '--methods', '(a) ImageNet, crop', 'Oracle',
+                      '--splits', 'test', 'test_unseen']) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines()
+             if line.startswith('[real-table] test')]
+    assert [line.split(':')[0] for line in lines] == [
+        '[real-table] test/(a) ImageNet, crop/seed0',
+        '[real-table] test_unseen/(a) ImageNet, crop/seed0']
+    assert str(data / 'annotations' / 'pf_test_unseen.json') in lines[1]
+    assert os.path.join('rows', 'a_ImageNet_crop_test_unseen') in lines[1]
