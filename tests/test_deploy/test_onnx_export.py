@@ -18,8 +18,11 @@ pytest.importorskip('onnxruntime', reason='onnxruntime is not installed '
 pytest.importorskip('onnx', reason='onnx is not installed (requirements/deploy.txt)')
 
 DEPLOY_CFG = 'configs/deploy/region-embedding_onnxruntime_dynamic-batch.py'
-TEMPLATE_CONFIG = str(REPO_ROOT / 'configs' / 'real' /
-                      'psnet-template_efficientnet-lite0_1e_photos-192.py')
+#: the real-photo template models: a trained region head (fusion neck, 128-d embeddings) and the
+#: shipped architecture (the stride-16 map pooled, no learned layer after the backbone)
+TEMPLATE_CONFIGS = [str(REPO_ROOT / 'configs' / 'real' / name) for name in (
+    'psnet-template_efficientnet-lite0_1e_photos-192.py',
+    'psnet-template_efficientnet-lite0_imagenet-0e_photos-192.py')]
 ATOL = 1e-4
 
 
@@ -129,17 +132,19 @@ def test_onnxruntime_equals_pytorch_on_heatmaps_boxes_and_region_features(export
         assert not torch.allclose(attended, model.feature_map(data['inputs']))
 
 
-def test_template_model_without_landmarks_exports_exactly(tmp_path, garments):
+@pytest.mark.parametrize('template_config', TEMPLATE_CONFIGS,
+                         ids=['trained-head', 'stride16-pooled'])
+def test_template_model_without_landmarks_exports_exactly(tmp_path, garments, template_config):
     """The real-photo model (EfficientNet-Lite0, template regions): graph 1 gives F only and the
     regions come from the per-category table of its own ``stripe_regions``."""
     from ps_net.apis import GarmentEmbedder
     from ps_net.deploy import read_embedding_metadata
-    world = _export(tmp_path, TEMPLATE_CONFIG, load_tool('tools/deployment/pytorch2onnx.py'))
+    world = _export(tmp_path, template_config, load_tool('tools/deployment/pytorch2onnx.py'))
     meta = read_embedding_metadata(world['out'])
     assert meta['regions']['type'] == 'fixed' and meta['input_size'] == [192, 192]
-    onnx_emb = GarmentEmbedder(TEMPLATE_CONFIG, str(world['out']))
+    onnx_emb = GarmentEmbedder(template_config, str(world['out']))
     assert [o.name for o in onnx_emb.sessions[0].get_outputs()] == ['feature_map']
-    got = _compare_embeddings(GarmentEmbedder(TEMPLATE_CONFIG, str(world['ckpt'])), onnx_emb,
+    got = _compare_embeddings(GarmentEmbedder(template_config, str(world['ckpt'])), onnx_emb,
                               garments)
     assert got['valid'].all() and got['fallback'].all()  # every region from the template
 
