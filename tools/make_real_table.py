@@ -18,6 +18,9 @@ row                                     what
 (a) ImageNet, stride-16 map             the same on the stride-16 map (the map PS-Net pools)
 (a2) SSCD fine-tune                     global embedding fine-tuned with two-view InfoNCE
 Traditional (SSCD, stride-16 map)       (a2)'s backbone, stride-16 map globally pooled
+(c) triplet                             the CBAM paper's models: (a) fine-tuned with the
+(c) triplet + SE                        triplet loss, Euclidean ranking; plain, SE or CBAM
+(c) triplet + CBAM                      blocks at two places
 (b) ImageNet regions                    (a)'s map pooled over the 5 template regions, uniform
 (b) SSCD regions                        (a2)'s map pooled over the 5 template regions, uniform
 PS-Net ImageNet, uniform                5 template regions on (a)'s stride-16 map, uniform
@@ -63,6 +66,9 @@ PSNET_IMAGENET = 'configs/real/psnet-template_efficientnet-lite0_imagenet-0e_pho
 PSNET = 'configs/real/psnet-template_efficientnet-lite0_sscd-2e_photos-192.py'
 PSNET_MANUAL = 'configs/real/psnet-template-manual_efficientnet-lite0_sscd-2e_photos-192.py'
 PCB = 'configs/real/pcb_efficientnet-lite0_sscd-2e_photos-192.py'
+TRIPLET = 'configs/real/triplet_efficientnet-lite0_2e_photos-192.py'
+TRIPLET_SE = 'configs/real/triplet_se-efficientnet-lite0_2e_photos-192.py'
+TRIPLET_CBAM = 'configs/real/triplet_cbam-efficientnet-lite0_2e_photos-192.py'
 #: the fit of tools/fit_region_weights.py: on the val split (the train split is the fine-tune's),
 #: 10 negatives per original-copy pair, 20 passes
 FIT_OPTIONS = ['--ann-file', 'annotations/pf_val.json', '--negatives', '10', '--epochs', '20']
@@ -79,6 +85,9 @@ NETWORKS = {
     'psnet_imagenet': ('init', PSNET_IMAGENET, None, False),
     'psnet_imagenet_fitted': ('fit', PSNET_IMAGENET, 'psnet_imagenet', True),
     'sscd': ('train', SSCD, None, True),
+    'triplet': ('train', TRIPLET, None, True),
+    'triplet_se': ('train', TRIPLET_SE, None, True),
+    'triplet_cbam': ('train', TRIPLET_CBAM, None, True),
     'global_s16_sscd': ('init', GLOBAL_S16_SSCD, 'sscd', True),
     'regions_sscd': ('init', REGIONS_SSCD, 'sscd', True),
     'psnet': ('init', PSNET, 'sscd', True),
@@ -93,6 +102,9 @@ ROWS = {
     '(a) ImageNet, stride-16 map': (GLOBAL_S16, 'global_s16_imagenet'),
     '(a2) SSCD fine-tune': (SSCD, 'sscd'),
     'Traditional (SSCD, stride-16 map)': (GLOBAL_S16_SSCD, 'global_s16_sscd'),
+    '(c) triplet': (TRIPLET, 'triplet'),
+    '(c) triplet + SE': (TRIPLET_SE, 'triplet_se'),
+    '(c) triplet + CBAM': (TRIPLET_CBAM, 'triplet_cbam'),
     '(b) ImageNet regions': (REGIONS, 'regions_imagenet'),
     '(b) SSCD regions': (REGIONS_SSCD, 'regions_sscd'),
     'PS-Net ImageNet, uniform': (PSNET_IMAGENET, 'psnet_imagenet'),

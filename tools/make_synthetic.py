@@ -43,6 +43,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='photos kept out of the texture pool: a text file of paths '
                         '(relative to the photo folder, or absolute) or a COCO JSON file '
                         '(images[].file_name); repeatable')
+    parser.add_argument('--real-texture-prob', type=float,
+                        default=SyntheticConfig.real_texture_prob,
+                        help='probability that a fabric or print is a real photo crop '
+                        '(default %(default)s)')
     parser.add_argument('--force', action='store_true',
                         help='replace the set of an earlier run in --out (the whole folder, '
                         'which may hold nothing else)')
@@ -63,10 +67,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (ValueError, FileNotFoundError) as err:
         print(f'error: --exclude-textures: {err}', file=sys.stderr)
         return 2
+    if not 0 <= args.real_texture_prob <= 1:
+        print(f'error: --real-texture-prob must be in [0, 1], got {args.real_texture_prob}',
+              file=sys.stderr)
+        return 2
     start = time.perf_counter()
     try:
         summary = generate_synthetic(args.out, seed=args.seed, num_designs=args.num_designs,
-                                     img_size=args.img_size, config=SyntheticConfig(),
+                                     img_size=args.img_size,
+                                     config=SyntheticConfig(
+                                         real_texture_prob=args.real_texture_prob),
                                      texture_dir=texture_dir, workers=args.workers,
                                      overwrite=args.force, texture_exclude=exclude)
     except (ValueError, FileExistsError, FileNotFoundError) as err:

@@ -2,7 +2,9 @@
 
 Each tile shows one annotation: its box (yellow) and its landmarks numbered 1..K in the order of
 the category's ``keypoints`` (filled: visible, ring: occluded/estimated; absent ones are not
-drawn); a legend under the sheet names the numbers. Photos that cannot be read become grey tiles
+drawn) and, when the annotation has them (``region_boxes``, as written by
+``tools/analysis_tools/landmark_photo_error.py --predictions``), the five region boxes; a legend
+under the sheet names the numbers. Photos that cannot be read become grey tiles
 with the reason, and the tool exits non-zero only when none could be read.
 
 Example::
@@ -23,11 +25,14 @@ from typing import List, Optional, Sequence, Tuple
 from PIL import Image, ImageDraw
 
 from ps_net.datasets.fld import FLDFormatError, load_fld_coco
+from ps_net.structures import REGIONS
 from ps_net.utils import atomic_write
 
 #: Landmark colours, cycled when a layout has more points.
 COLORS = ((228, 26, 28), (55, 126, 184), (77, 175, 74), (152, 78, 163), (255, 127, 0),
           (255, 255, 51), (166, 86, 40), (247, 129, 191))
+#: Region box colours, in the order of ``ps_net.structures.REGIONS``.
+REGION_COLORS = ((0, 200, 255), (0, 120, 255), (255, 0, 200), (0, 200, 80), (140, 70, 255))
 
 
 def load_keypoint_coco(path: str) -> dict:
@@ -94,6 +99,10 @@ def draw_tile(img_root: str, img: dict, ann: dict, size: int,
         return tile, True
     x, y, w, h = (v * scale for v in ann['bbox'])
     draw.rectangle((x, y, x + w, y + h), outline=(255, 215, 0), width=1)
+    for region, color in zip(REGIONS, REGION_COLORS):
+        box = (ann.get('region_boxes') or {}).get(region)
+        if box:
+            draw.rectangle(tuple(v * scale for v in box), outline=color, width=2)
     k = ann['keypoints']
     for i in range(len(k) // 3):
         px, py, v = k[3 * i] * scale, k[3 * i + 1] * scale, k[3 * i + 2]
@@ -117,7 +126,8 @@ def draw_sheet(data: dict, img_root: str, pairs: Sequence[Tuple[dict, dict]], co
     could be read."""
     names = data['categories'][0].get('keypoints', []) if data.get('categories') else []
     rows = (len(pairs) + cols - 1) // cols
-    legend_h = 14 * ((len(names) + 3) // 4) + 6 if names else 0
+    with_regions = any(ann.get('region_boxes') for _, ann in pairs)
+    legend_h = 14 * ((len(names) + 3) // 4 + 2 * with_regions) + 6 if names else 0
     th = size + 14
     sheet = Image.new('RGB', (cols * (size + 2), rows * (th + 2) + legend_h), 'white')
     ok = 0
@@ -133,13 +143,20 @@ def draw_sheet(data: dict, img_root: str, pairs: Sequence[Tuple[dict, dict]], co
         x, y = 4 + (i % 4) * col_w, rows * (th + 2) + 3 + 14 * (i // 4)
         draw.ellipse((x, y + 1, x + 9, y + 10), fill=COLORS[i % len(COLORS)], outline=(0, 0, 0))
         draw.text((x + 14, y), f'{i + 1} {name}', fill=(0, 0, 0))
+    if with_regions:
+        top = rows * (th + 2) + 3 + 14 * ((len(names) + 3) // 4)
+        for i, (region, color) in enumerate(zip(REGIONS, REGION_COLORS)):
+            x, y = 4 + (i % 4) * col_w, top + 14 * (i // 4)
+            draw.rectangle((x, y + 1, x + 9, y + 10), outline=color, width=2)
+            draw.text((x + 14, y), region, fill=(0, 0, 0))
     return sheet, ok
 
 
 def quantize(sheet: Image.Image, photos: Image.Image, colors: int) -> Image.Image:
     """``sheet`` as a palette image of ``colors`` entries: the drawing colours exactly, the rest
     fitted to the photos alone (so that the landmark colours are never merged)."""
-    fixed = [*COLORS, (0, 0, 0), (255, 255, 255), (255, 215, 0), (200, 200, 200)]
+    fixed = [*COLORS, *REGION_COLORS, (0, 0, 0), (255, 255, 255), (255, 215, 0),
+             (200, 200, 200)]
     n = max(1, colors - len(fixed))
     fitted = photos.quantize(n, method=Image.Quantize.MEDIANCUT).getpalette()[:3 * n]
     palette = Image.new('P', (1, 1))

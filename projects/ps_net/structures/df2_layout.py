@@ -75,6 +75,28 @@ def df2_chain_length(category_id: int) -> int:
     return sleeve + n_s + 1
 
 
+def df2_side_chains(category_id: int) -> Tuple[List[int], List[int]]:
+    """Local indices of the two side chains of an upper-body or dress category, each from the
+    shoulder to the hem corner: ``(image_left, image_right)`` (the wearer's right, then left).
+
+    Example:
+        >>> il, ir = df2_side_chains(1)  # short-sleeved top: 9 points per chain
+        >>> il[0], il[-1], ir[0], ir[-1]
+        (6, 14, 24, 16)
+    """
+    if category_id not in DF2_CHAIN_COUNTS:
+        raise ValueError(f'category_id must be an upper-body or dress DeepFashion2 category '
+                         f'{sorted(DF2_CHAIN_COUNTS)}, got {category_id!r}')
+    n = DF2_NUM_KEYPOINTS[category_id]
+    per = df2_chain_length(category_id)
+    il = list(range(6, 6 + per))
+    if category_id in (3, 4):  # outwear: the image-right chain follows the hem opening
+        ir = list(range(6 + 2 * per, 6 + per, -1))
+    else:  # the hem centre between the chains, the image-right one reversed up to the end
+        ir = list(range(n - 1, n - 1 - per, -1))
+    return il, ir
+
+
 def df2_local_flip_indices(category_id: int) -> List[int]:
     """Left-right flip pairs of one DeepFashion2 category, as local 0-based indices.
 

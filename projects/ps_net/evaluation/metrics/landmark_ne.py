@@ -15,7 +15,7 @@ from mmengine.logging import MMLogger
 
 from mmpose.registry import METRICS
 
-__all__ = ['PSNetNormalizedError']
+__all__ = ['PSNetNormalizedError', 'normalized_distances']
 
 _AVERAGES = ('point', 'keypoint')
 
@@ -30,7 +30,7 @@ def _as_array(value: Any, name: str) -> np.ndarray:
         raise ValueError(f'{name} must be numeric, got {value!r}') from err
 
 
-def _normalized_distances(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,
+def normalized_distances(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,
                           norm_wh: np.ndarray) -> np.ndarray:
     """Validate the inputs of :meth:`PSNetNormalizedError.calculate` and return the per-point
     normalized distances, ``N x K``, NaN where ``mask`` is False."""
@@ -174,7 +174,7 @@ class PSNetNormalizedError(BaseMetric):
         """
         if average not in _AVERAGES:
             raise ValueError(f'average must be one of {_AVERAGES}, got {average!r}')
-        dist = _normalized_distances(pred, gt, mask, norm_wh)
+        dist = normalized_distances(pred, gt, mask, norm_wh)
         m = np.asarray(mask)
         slots = np.broadcast_to(np.arange(m.shape[1]), m.shape)[m]
         return _average(dist[m], slots, average)
@@ -216,7 +216,7 @@ class PSNetNormalizedError(BaseMetric):
             n = gt.shape[0]
             scale = _as_array(sample['input_scale'], 'input_scale').reshape(-1, 2)
             norm_wh = np.broadcast_to(scale, (n, 2)) if len(scale) in (1, n) else scale
-            dist = _normalized_distances(pred, gt, mask, norm_wh)
+            dist = normalized_distances(pred, gt, mask, norm_wh)
             rows, slots = np.nonzero(mask)
             result = dict(dist=dist[rows, slots], slot=slots.astype(np.int64))
             if self.per_category:

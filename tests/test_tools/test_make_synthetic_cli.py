@@ -1,0 +1,26 @@
+"""tools/make_synthetic.py options that reach the generator's config."""
+import pytest
+
+from tests.conftest import load_tool
+
+tool = load_tool('tools/make_synthetic.py')
+
+
+def test_real_texture_prob_reaches_the_config(tmp_path, monkeypatch):
+    seen = {}
+
+    def fake_generate(out, config, **kwargs):
+        seen['prob'] = config.real_texture_prob
+        return dict(images=1)
+    monkeypatch.setattr(tool, 'generate_synthetic', fake_generate)
+    assert tool.main(['--out', str(tmp_path / 's'), '--texture-dir', 'none',
+                      '--real-texture-prob', '0.9']) == 0
+    assert seen['prob'] == 0.9
+    assert tool.main(['--out', str(tmp_path / 's'), '--texture-dir', 'none']) == 0
+    assert seen['prob'] == tool.SyntheticConfig().real_texture_prob
+
+
+@pytest.mark.parametrize('value', ['-0.1', '1.5'])
+def test_real_texture_prob_outside_zero_one_is_refused(tmp_path, capsys, value):
+    assert tool.main(['--out', str(tmp_path / 's'), '--real-texture-prob', value]) == 2
+    assert '--real-texture-prob must be in [0, 1]' in capsys.readouterr().err
