@@ -30,11 +30,15 @@ Manual                                  the same, hand-written weights
 Learned                                 the same, region weights fitted on val (shipped)
 Oracle                                  the same, per-category weights chosen on test
 PCB                                     6 stripes on (a2)'s stride-16 map, uniform
+PS-Net landmark regions, uniform        the regions divided from the landmarks of the photo
+PS-Net landmark regions, Learned        landmark model, on (a2)'s stride-16 map
 ======================================  ======================================================
 
 The PS-Net rows need no training of their own: the network is the (a2) fine-tune of the same
 seed (or the ImageNet backbone), its stride-16 map pooled over the five template regions of
-the garment crop; only the region weights are fitted. Rows without training ((a), (b)
+the garment crop (or divided from the landmarks of the photo landmark model, trained once on a
+synthetic set with real-photo fabrics written to ``--synthetic-root``, without the benchmark's
+test photos nor the landmark validation photos); only the region weights are fitted. Rows without training ((a), (b)
 ImageNet, PS-Net ImageNet uniform) are the same for every seed. A stage whose output exists
 is skipped (a rerun continues where it stopped; a killed training resumes). Outputs in ``WORK_DIR``:
 ``table.json`` / ``table.md`` (mean and population std over the seeds, percent),
@@ -66,16 +70,23 @@ PSNET_IMAGENET = 'configs/real/psnet-template_efficientnet-lite0_imagenet-0e_pho
 PSNET = 'configs/real/psnet-template_efficientnet-lite0_sscd-2e_photos-192.py'
 PSNET_MANUAL = 'configs/real/psnet-template-manual_efficientnet-lite0_sscd-2e_photos-192.py'
 PCB = 'configs/real/pcb_efficientnet-lite0_sscd-2e_photos-192.py'
-TRIPLET = 'configs/real/triplet_efficientnet-lite0_2e_photos-192.py'
-TRIPLET_SE = 'configs/real/triplet_se-efficientnet-lite0_2e_photos-192.py'
-TRIPLET_CBAM = 'configs/real/triplet_cbam-efficientnet-lite0_2e_photos-192.py'
+TRIPLET = 'configs/real/triplet_efficientnet-lite0_1e_photos-192.py'
+TRIPLET_SE = 'configs/real/triplet_se-efficientnet-lite0_1e_photos-192.py'
+TRIPLET_CBAM = 'configs/real/triplet_cbam-efficientnet-lite0_1e_photos-192.py'
+LANDMARK = 'configs/landmark/psnet-landmark_efficientnet-lite0_8e_synthetic-photo-192.py'
+PSNET_LANDMARKS = 'configs/real/psnet_efficientnet-lite0_sscd-2e_photos-192.py'
+#: the synthetic set the photo landmark model trains on (as its config's comment says)
+SYNTHETIC_OPTIONS = ['--seed', '1', '--num-designs', '400', '--real-texture-prob', '0.9',
+                     '--exclude-textures',
+                     osp.join(ROOT, 'annotations', 'clothing-small_landmarks_val.json')]
 #: the fit of tools/fit_region_weights.py: on the val split (the train split is the fine-tune's),
 #: 10 negatives per original-copy pair, 20 passes
 FIT_OPTIONS = ['--ann-file', 'annotations/pf_val.json', '--negatives', '10', '--epochs', '20']
 
 #: network -> (kind, config, parent network, seeded). kind: 'init' writes the config's
 #: initialised model (tools/model_converters/init_checkpoint.py), with the parent's backbone
-#: when there is one; 'train' trains it; 'fit' fits the region weights of the parent's
+#: when there is one (and the landmark model of LANDMARK_PARENTS); 'train' trains it on the
+#: benchmark; 'landmark' trains the landmark config on the synthetic set; 'fit' fits the region weights of the parent's
 #: checkpoint (tools/fit_region_weights.py); 'bound' writes the test-split oracle of the
 #: parent's region features (tools/analysis_tools/region_weight_bound.py).
 NETWORKS = {
@@ -94,7 +105,12 @@ NETWORKS = {
     'psnet_fitted': ('fit', PSNET, 'psnet', True),
     'psnet_bound': ('bound', PSNET, 'psnet', True),
     'pcb': ('init', PCB, 'sscd', True),
+    'landmarks': ('landmark', LANDMARK, None, False),
+    'psnet_landmarks': ('init', PSNET_LANDMARKS, 'sscd', True),
+    'psnet_landmarks_fitted': ('fit', PSNET_LANDMARKS, 'psnet_landmarks', True),
 }
+#: network -> the landmark network whose checkpoint its init loads (model.landmark_checkpoint)
+LANDMARK_PARENTS = {'psnet_landmarks': 'landmarks'}
 #: row -> (test config, network); a 'bound' network's row is read from its JSON
 ROWS = {
     '(a) ImageNet, crop': (GLOBAL, 'imagenet'),
@@ -114,6 +130,8 @@ ROWS = {
     'Learned': (PSNET, 'psnet_fitted'),
     'Oracle': (PSNET, 'psnet_bound'),
     'PCB': (PCB, 'pcb'),
+    'PS-Net landmark regions, uniform': (PSNET_LANDMARKS, 'psnet_landmarks'),
+    'PS-Net landmark regions, Learned': (PSNET_LANDMARKS, 'psnet_landmarks_fitted'),
 }
 METRIC_KEYS = ('Recall@10', 'Recall@20', 'mAP')
 
@@ -121,9 +139,11 @@ METRIC_KEYS = ('Recall@10', 'Recall@20', 'mAP')
 class RealTableRun:
     """The stages of one table run; each returns its output path and skips finished work."""
 
-    def __init__(self, work_dir: str, data_root: str, dry_run: bool = False) -> None:
+    def __init__(self, work_dir: str, data_root: str, dry_run: bool = False,
+                 synthetic_root: str = 'data/synthetic_photo') -> None:
         self.work_dir = work_dir
         self.data_root = data_root
+        self.synthetic_root = synthetic_root
         self.dry_run = dry_run
         self.timings: Dict[str, float] = {}
         self._made: Dict[tuple, str] = {}
@@ -142,6 +162,16 @@ class RealTableRun:
         self._call('benchmark', [sys.executable, osp.join(TOOLS, 'make_plagiarism_benchmark.py'),
                                  '--images', images, '--out', self.data_root,
                                  '--seed', str(seed)])
+
+    def synthetic(self) -> None:
+        """The landmark model's synthetic set, unless it exists; the benchmark's test photos
+        and the landmark validation photos are kept out of its real textures."""
+        if osp.exists(osp.join(self.synthetic_root, 'annotations', 'coco_train.json')):
+            return
+        self._call('synthetic_photo', [
+            sys.executable, osp.join(TOOLS, 'make_synthetic.py'), '--out', self.synthetic_root,
+            *SYNTHETIC_OPTIONS, '--exclude-textures',
+            osp.join(self.data_root, 'test_photos.txt')])
 
     def network(self, seed: int, name: str) -> str:
         """Make ``name`` for ``seed`` unless done (its parent first, only when needed); its
@@ -162,9 +192,15 @@ class RealTableRun:
             if not osp.exists(out):
                 cmd = [sys.executable, osp.join(TOOLS, 'model_converters', 'init_checkpoint.py'),
                        config, out]
+                opts = []
                 parent_ckpt = parent_checkpoint()
                 if parent_ckpt:
-                    cmd += ['--cfg-options', f'model.backbone.init_cfg.checkpoint={parent_ckpt}']
+                    opts.append(f'model.backbone.init_cfg.checkpoint={parent_ckpt}')
+                if name in LANDMARK_PARENTS:
+                    landmark_ckpt = self.network(seed, LANDMARK_PARENTS[name])
+                    opts.append(f'model.landmark_checkpoint={landmark_ckpt}')
+                if opts:
+                    cmd += ['--cfg-options', *opts]
                 self._call(f'{name}/seed{seed}', cmd)
             return out
         if kind == 'fit':
@@ -187,7 +223,12 @@ class RealTableRun:
         ckpt = last_checkpoint(wd)
         if ckpt and osp.exists(done):
             return ckpt
-        opts = [f'randomness.seed={seed}', *self._data_options()]
+        if kind == 'landmark':
+            self.synthetic()
+            data_opts = [f'train_dataloader.dataset.data_root={self.synthetic_root}']
+        else:
+            data_opts = self._data_options()
+        opts = [f'randomness.seed={seed}', *data_opts]
         parent_ckpt = parent_checkpoint()
         if parent_ckpt:
             opts += [f'model.backbone.init_cfg.type=Pretrained',
@@ -260,6 +301,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--data-root', default='data/photo_benchmark')
     parser.add_argument('--images', default=osp.join(shared, 'clothing-small', 'train'))
     parser.add_argument('--benchmark-seed', type=int, default=0)
+    parser.add_argument('--synthetic-root', default='data/synthetic_photo',
+                        help='where the landmark model\'s synthetic set is (made if missing)')
     parser.add_argument('--methods', nargs='+', default=list(ROWS), choices=list(ROWS),
                         metavar='ROW', help=f'rows to run (default all: {"; ".join(ROWS)})')
     parser.add_argument('--splits', nargs='+', default=['test'], metavar='SPLIT',
@@ -270,7 +313,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     from ps_net.utils import atomic_write
 
-    run = RealTableRun(args.work_dir, args.data_root, args.dry_run)
+    run = RealTableRun(args.work_dir, args.data_root, args.dry_run, args.synthetic_root)
     start = time.perf_counter()
     run.benchmark(args.images, args.benchmark_seed)
     tables = {split: [{m: run.row(seed, m, split) for m in args.methods}

@@ -11,7 +11,7 @@ def test_every_row_and_network_config_exists(repo_root):
         assert (repo_root / config).is_file(), config
         assert network in real.NETWORKS
     for kind, config, parent, _ in real.NETWORKS.values():
-        assert kind in ('init', 'train', 'fit', 'bound') and (repo_root / config).is_file(), config
+        assert kind in ('init', 'train', 'landmark', 'fit', 'bound') and (repo_root / config).is_file(), config
         assert parent is None or parent in real.NETWORKS
 
 
@@ -85,3 +85,21 @@ def test_splits_score_each_annotation_file_apart(tmp_path, capsys):
         '[real-table] test_unseen/(a) ImageNet, crop/seed0']
     assert str(data / 'annotations' / 'pf_test_unseen.json') in lines[1]
     assert os.path.join('rows', 'a_ImageNet_crop_test_unseen') in lines[1]
+
+
+def test_landmark_regions_row_trains_the_landmark_model_on_the_synthetic_set(tmp_path, capsys):
+    run = real.RealTableRun(str(tmp_path / 'work'), '/bench', dry_run=True,
+                            synthetic_root=str(tmp_path / 'syn'))
+    run.network(0, 'psnet_landmarks_fitted')
+    lines = {line.split(':')[0].replace('[real-table] ', ''): line
+             for line in capsys.readouterr().out.splitlines() if line.startswith('[real-table]')}
+    assert list(lines) == ['sscd/seed0', 'synthetic_photo', 'landmarks/seed0',
+                           'psnet_landmarks/seed0', 'psnet_landmarks_fitted/seed0']
+    # no benchmark test photo and no landmark validation photo among the synthetic textures
+    assert '--exclude-textures /bench/test_photos.txt' in lines['synthetic_photo']
+    assert 'clothing-small_landmarks_val.json' in lines['synthetic_photo']
+    assert f'train_dataloader.dataset.data_root={tmp_path / "syn"}' in lines['landmarks/seed0']
+    landmark_ckpt = os.path.join(str(tmp_path / 'work'), 'shared', 'landmarks', 'last.pth')
+    init = lines['psnet_landmarks/seed0']
+    assert f'model.landmark_checkpoint={landmark_ckpt}' in init
+    assert os.path.join('seed0', 'sscd', 'last.pth') in init

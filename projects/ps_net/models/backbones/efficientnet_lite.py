@@ -19,7 +19,7 @@ inserts new blocks at ``attention_positions``, as ``PSNetAttentionResNet`` does 
 (``'stem'``: after the first convolution; ``'final'``: after the last returned map, i.e. after
 ``conv_head``), without renaming any ImageNet parameter. ``'level0'``-``'level4'`` (after a
 feature level) exist because a block behind frozen stages makes the CPU back-propagate through
-them: see ``configs/real/triplet_cbam-efficientnet-lite0_2e_photos-192.py``.
+them: see ``configs/real/triplet_cbam-efficientnet-lite0_1e_photos-192.py``.
 """
 import hashlib
 import importlib
