@@ -12,7 +12,8 @@
 #       configs/landmark/psnet-landmark_efficientnet-lite0_8e_synthetic-photo-192.py \
 #       work_dirs/psnet-landmark_efficientnet-lite0_8e_synthetic-photo-192/epoch_8.pth
 _base_ = ['mmpose::_base_/default_runtime.py',
-          '../_base_/models/psnet-landmark_efficientnet-lite0.py']
+          '../_base_/models/psnet-landmark_efficientnet-lite0.py',
+          '../_base_/datasets/synthetic_coco_landmarks.py']
 custom_imports = dict(imports=['ps_net'], allow_failed_imports=False)
 default_scope = 'mmpose'
 
@@ -43,17 +44,11 @@ val_pipeline = [
     dict(type='TopdownAffine', input_size={{_base_.codec.input_size}}),
     dict(type='PackPoseInputs'),
 ]
-coco = dict(type='PSNetDeepFashion2Dataset', data_root=data_root, data_mode='topdown',
-            data_prefix=dict(img=''))
-train_dataloader = dict(
-    batch_size=32, num_workers=2, persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(coco, ann_file='annotations/coco_train.json', pipeline=train_pipeline))
-test_loader = dict(batch_size=32, num_workers=2, persistent_workers=False, drop_last=False,
-                   sampler=dict(type='DefaultSampler', shuffle=False, round_up=False))
-val_dataloader = dict(test_loader, dataset=dict(coco, ann_file='annotations/coco_val.json',
-                                                test_mode=True, pipeline=val_pipeline))
-test_dataloader = dict(test_loader, dataset=dict(coco, ann_file='annotations/coco_test.json',
-                                                 test_mode=True, pipeline=val_pipeline))
+# the synthetic set with real-photo fabrics (made by the command above)
+train_dataloader = dict(dataset=dict(data_root=data_root, pipeline=train_pipeline))
+eval_loader = dict(batch_size=32, persistent_workers=False,
+                   dataset=dict(data_root=data_root, pipeline=val_pipeline))
+val_dataloader = eval_loader
+test_dataloader = eval_loader
 val_evaluator = [dict(type='PSNetNormalizedError', per_category=True), dict(type='EPE')]
 test_evaluator = val_evaluator

@@ -1,7 +1,8 @@
 # CPU config: the narrow landmark model (../_base_/models/psnet-landmark_hrnet-narrow.py) on the
 # embedded synthetic set (python tools/make_synthetic.py --out data/synthetic --num-designs 300
 # --img-size 128), 20 epochs of Adam with a short warm-up.
-_base_ = ['mmpose::_base_/default_runtime.py', '../_base_/models/psnet-landmark_hrnet-narrow.py']
+_base_ = ['mmpose::_base_/default_runtime.py', '../_base_/models/psnet-landmark_hrnet-narrow.py',
+          '../_base_/datasets/synthetic_coco_landmarks.py']
 custom_imports = dict(imports=['ps_net'], allow_failed_imports=False)
 default_scope = 'mmpose'
 
@@ -14,7 +15,7 @@ param_scheduler = [
 auto_scale_lr = dict(base_batch_size=32)
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(save_best='NE', rule='less'))
 
-data_root = 'data/synthetic/'
+data_root = _base_.data_root
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
@@ -30,19 +31,9 @@ val_pipeline = [
     dict(type='TopdownAffine', input_size={{_base_.codec.input_size}}),
     dict(type='PackPoseInputs'),
 ]
-# mmpose's DeepFashion2 loader with the two-sided flip table, on the COCO files of the set
-coco = dict(type='PSNetDeepFashion2Dataset', data_root=data_root, data_mode='topdown',
-            data_prefix=dict(img=''))
-train_dataloader = dict(
-    batch_size=32, num_workers=2, persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(coco, ann_file='annotations/coco_train.json', pipeline=train_pipeline))
-test_loader = dict(batch_size=64, num_workers=2, persistent_workers=True, drop_last=False,
-                   sampler=dict(type='DefaultSampler', shuffle=False, round_up=False))
-val_dataloader = dict(test_loader, dataset=dict(coco, ann_file='annotations/coco_val.json',
-                                                test_mode=True, pipeline=val_pipeline))
-test_dataloader = dict(test_loader, dataset=dict(coco, ann_file='annotations/coco_test.json',
-                                                 test_mode=True, pipeline=val_pipeline))
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 
 val_evaluator = [
     dict(type='PSNetNormalizedError', per_category=True),

@@ -2,9 +2,9 @@
 # ImageNet backbone: EfficientNet-Lite0 (conv_head map, global average pooling, L2-normalised
 # 1280-d embedding), fine-tuned with the triplet loss on the real benchmark's train split
 # (in-batch triplets of 8 designs x 4 photos: original, re-shot, copies) and ranked by Euclidean
-# distance (eq. 4). 1 epoch of Adam 1e-4 at 192 px (each design once: as many images through
-# the network as the 2 epochs of the (a2) SSCD fine-tune); stem and stages 0-2 frozen (CPU cost,
-# see ../_base_/models/efficientnet-lite0.py). The SE / CBAM rows change one line:
+# distance (eq. 4). 1 epoch of Adam 1e-4 at 192 px (226 batches, 7,232 images; the (a2) SSCD
+# fine-tune's 2 epochs pass 4,480 views); stem and stages 0-2 frozen (CPU cost, see
+# ../_base_/models/efficientnet-lite0.py). The SE / CBAM rows change one line:
 # ./triplet_se-efficientnet-lite0_1e_photos-192.py,
 # ./triplet_cbam-efficientnet-lite0_1e_photos-192.py.
 #   python tools/train.py configs/real/triplet_efficientnet-lite0_1e_photos-192.py
