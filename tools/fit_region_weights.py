@@ -79,8 +79,10 @@ def _check(args: argparse.Namespace) -> Optional[str]:
     from ps_net.models.losses.region_weight_fit import check_fit_settings, check_steps
     from ps_net.structures import REGIONS
 
-    if not (osp.isfile(args.checkpoint) and osp.isfile(args.config)):
-        return f'config {args.config!r} and checkpoint {args.checkpoint!r} must be existing files'
+    from ps_net.utils.cli import missing_config_or_checkpoint
+    error = missing_config_or_checkpoint(args)
+    if error:
+        return error
     paths = [osp.realpath(p) for p in (args.checkpoint, args.out, args.json)]
     if len(set(paths)) != 3:
         return (f'--out {args.out!r} and --json {args.json!r} must differ from each other and '

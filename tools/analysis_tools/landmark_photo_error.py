@@ -78,10 +78,8 @@ def summarise(rows: List[dict]) -> Dict[str, object]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    from ps_net.utils.cli import parse_checked
-    args, code = parse_checked(
-        parse_args, lambda a: None if osp.isfile(a.checkpoint) and osp.isfile(a.config) else
-        f'config {a.config!r} and checkpoint {a.checkpoint!r} must be existing files', argv)
+    from ps_net.utils.cli import missing_config_or_checkpoint, parse_checked
+    args, code = parse_checked(parse_args, missing_config_or_checkpoint, argv)
     if args is None:
         return code
     import ps_net  # noqa: F401  (registers the ps_net modules)

@@ -11,7 +11,6 @@ score; ``--out`` writes them as JSON.
 """
 import argparse
 import json
-import os.path as osp
 import sys
 from typing import Optional, Sequence
 
@@ -30,10 +29,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    from ps_net.utils.cli import parse_checked
-    args, code = parse_checked(
-        parse_args, lambda a: None if osp.isfile(a.checkpoint) and osp.isfile(a.config) else
-        f'config {a.config!r} and checkpoint {a.checkpoint!r} must be existing files', argv)
+    from ps_net.utils.cli import missing_config_or_checkpoint, parse_checked
+    args, code = parse_checked(parse_args, missing_config_or_checkpoint, argv)
     if args is None:
         return code
     import torch

@@ -14,7 +14,6 @@ the checkpoint's weights; ``--out`` writes it all as JSON.
 """
 import argparse
 import json
-import os.path as osp
 import sys
 from typing import Optional, Sequence
 
@@ -34,8 +33,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def _check(args: argparse.Namespace) -> Optional[str]:
-    if not (osp.isfile(args.checkpoint) and osp.isfile(args.config)):
-        return f'config {args.config!r} and checkpoint {args.checkpoint!r} must be existing files'
+    from ps_net.utils.cli import missing_config_or_checkpoint
+    error = missing_config_or_checkpoint(args)
+    if error:
+        return error
     if min(args.levels) <= 0:
         return f'--levels must be positive, got {args.levels!r}'
     return None

@@ -1,4 +1,5 @@
-"""Shared command-line plumbing of the converters in ``tools/dataset_converters``."""
+"""Shared command-line plumbing of the tools (converters, analysis tools, the weight fit)."""
+import os.path as osp
 import sys
 from typing import Any, Callable, Optional, Sequence, Tuple
 
@@ -97,3 +98,11 @@ def dropped_line(dropped: int, inputs: int, unit: str = 'file') -> str:
         'dropped 2 of 9 photos (see the problem lines above)'
     """
     return f'dropped {dropped} of {inputs} {unit}s (see the problem lines above)'
+
+
+def missing_config_or_checkpoint(args: Any) -> Optional[str]:
+    """The argument error of a ``CONFIG CHECKPOINT`` tool whose two files do not both exist,
+    else None (a check for :func:`parse_checked`)."""
+    if osp.isfile(args.config) and osp.isfile(args.checkpoint):
+        return None
+    return f'config {args.config!r} and checkpoint {args.checkpoint!r} must be existing files'
