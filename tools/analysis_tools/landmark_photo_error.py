@@ -121,8 +121,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         gt_xy = np.where((gt[:, 2] > 0)[:, None] & present[:, None], gt[:, :2], np.nan)
         crop_wh = np.asarray(sample.metainfo.get('input_scale', (w, h)), np.float64).reshape(-1)
         errs = photo_errors(fld, gt_xy, np.array([w, h], np.float64), crop_wh[:2])
-        rows.append(dict(errs, file_name=img['file_name'],
-                         **{'class': img['file_name'].split('/', 1)[0]}))
+        rows.append({**errs, 'file_name': img['file_name'],
+                     'class': img['file_name'].split('/', 1)[0]})
         division = divide_regions(cid, kpts, scores, bbox=(x, y, x + w, y + h))
         vis = np.where(present & (fld_scores >= SCORE_THR), 2, 0)
         predicted.append(dict(ann, keypoints=[float(v) for p, s in zip(fld, vis)
