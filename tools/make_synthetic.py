@@ -47,6 +47,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         default=SyntheticConfig.real_texture_prob,
                         help='probability that a fabric or print is a real photo crop '
                         '(default %(default)s)')
+    parser.add_argument('--long-sleeve-angle', type=float, nargs=2,
+                        default=SyntheticConfig.long_sleeve_angle, metavar=('MIN', 'MAX'),
+                        help='range of a long sleeve\'s angle below the horizontal, degrees '
+                        '(90: hanging down; default %(default)s)')
     parser.add_argument('--force', action='store_true',
                         help='replace the set of an earlier run in --out (the whole folder, '
                         'which may hold nothing else)')
@@ -71,12 +75,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f'error: --real-texture-prob must be in [0, 1], got {args.real_texture_prob}',
               file=sys.stderr)
         return 2
+    try:
+        config = SyntheticConfig(real_texture_prob=args.real_texture_prob,
+                                 long_sleeve_angle=tuple(args.long_sleeve_angle))
+    except ValueError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
     start = time.perf_counter()
     try:
         summary = generate_synthetic(args.out, seed=args.seed, num_designs=args.num_designs,
                                      img_size=args.img_size,
-                                     config=SyntheticConfig(
-                                         real_texture_prob=args.real_texture_prob),
+                                     config=config,
                                      texture_dir=texture_dir, workers=args.workers,
                                      overwrite=args.force, texture_exclude=exclude)
     except (ValueError, FileExistsError, FileNotFoundError) as err:

@@ -161,6 +161,8 @@ def test_sleeveless_drop_sleeves_and_custom_frequencies_apply():
     (dict(region_frequencies={'dress': {'chest': 1}}), 'region_frequencies'),
     (dict(category_weights={7: 1.0}), 'category_weights'),
     (dict(jpeg_quality=(90, 50)), 'jpeg_quality'),
+    (dict(long_sleeve_angle=(70, 95)), 'long_sleeve_angle'),
+    (dict(long_sleeve_angle=(80, 60)), 'long_sleeve_angle'),
 ])
 def test_config_rejects_bad_settings(bad, match):
     with pytest.raises(ValueError, match=match):
@@ -170,6 +172,34 @@ def test_config_rejects_bad_settings(bad, match):
 def test_settings_hash_is_stable_and_sensitive():
     assert settings_hash(SyntheticConfig()) == settings_hash(SyntheticConfig())
     assert settings_hash(SyntheticConfig(occlusion_prob=0.2)) != settings_hash(SyntheticConfig())
+    assert settings_hash(SyntheticConfig(long_sleeve_angle=(55.0, 88.0))) \
+        != settings_hash(SyntheticConfig())
+
+
+def test_frozen_default_hash_stands_after_settings_were_added():
+    # the hash docs/synthetic_data.md and the README record for the default set
+    assert settings_hash(SyntheticConfig()) == '5cacb91a592dba6f'
+
+
+def test_long_sleeve_angle_range_sets_where_the_cuff_hangs():
+    cid = 2  # long-sleeved top
+    low = [sample_shape(cid, np.random.default_rng(s)) for s in range(50)]
+    hanging = [sample_shape(cid, np.random.default_rng(s), long_sleeve_angle=(80.0, 88.0))
+               for s in range(50)]
+    assert all(np.radians(55) <= s.sleeve_angle <= np.radians(68) for s in low)
+    assert all(np.radians(80) <= s.sleeve_angle <= np.radians(88) for s in hanging)
+
+    def cuff_reach(shape):
+        geo = garment_geometry(shape)
+        pts = np.asarray(geo.polygons['sleeve_il'])
+        return pts[:, 0].min(), pts[:, 1].max()
+    # a hanging sleeve stays closer to the body side and reaches further down
+    (x_low, y_low), (x_hang, y_hang) = (np.mean([cuff_reach(s) for s in group], 0)
+                                        for group in (low, hanging))
+    assert x_hang > x_low + 0.1 and y_hang > y_low
+    # the same rng draws: only the angle differs from the default shape
+    a, b = low[0], hanging[0]
+    assert dataclasses.replace(b, sleeve_angle=a.sleeve_angle) == a
 
 
 def _files(root: Path) -> dict:

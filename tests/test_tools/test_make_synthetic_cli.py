@@ -24,3 +24,19 @@ def test_real_texture_prob_reaches_the_config(tmp_path, monkeypatch):
 def test_real_texture_prob_outside_zero_one_is_refused(tmp_path, capsys, value):
     assert tool.main(['--out', str(tmp_path / 's'), '--real-texture-prob', value]) == 2
     assert '--real-texture-prob must be in [0, 1]' in capsys.readouterr().err
+
+
+def test_long_sleeve_angle_reaches_the_config_and_bad_ranges_are_refused(tmp_path, monkeypatch,
+                                                                         capsys):
+    seen = {}
+
+    def fake_generate(out, config, **kwargs):
+        seen['angle'] = config.long_sleeve_angle
+        return dict(images=1)
+    monkeypatch.setattr(tool, 'generate_synthetic', fake_generate)
+    assert tool.main(['--out', str(tmp_path / 's'), '--texture-dir', 'none',
+                      '--long-sleeve-angle', '55', '88']) == 0
+    assert seen['angle'] == (55.0, 88.0)
+    assert tool.main(['--out', str(tmp_path / 's'), '--texture-dir', 'none',
+                      '--long-sleeve-angle', '60', '100']) == 2
+    assert 'long_sleeve_angle: expected 0 <= min <= max <= 90' in capsys.readouterr().err

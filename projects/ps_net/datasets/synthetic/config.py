@@ -10,6 +10,8 @@ import hashlib
 import json
 from typing import Dict, Mapping, Tuple
 
+from .garments import LONG_SLEEVE_ANGLE
+
 #: Bump when the rendering code changes what a given seed and settings produce.
 GENERATOR_VERSION = 1
 
@@ -58,6 +60,8 @@ class SyntheticConfig:
         max_rotation_deg: largest in-plane rotation of a shot.
         max_shift: largest shift of the garment centre, as a share of the image side.
         jpeg_quality: (min, max) JPEG quality of the written images.
+        long_sleeve_angle: (min, max) angle of a long sleeve below the horizontal, degrees
+            (90: hanging straight down, as in many flat-lay photos).
     """
     split_fractions: Tuple[float, float, float] = (0.7, 0.15, 0.15)
     num_identical: int = 1
@@ -72,6 +76,7 @@ class SyntheticConfig:
     max_rotation_deg: float = 12.0
     max_shift: float = 0.07
     jpeg_quality: Tuple[int, int] = (72, 95)
+    long_sleeve_angle: Tuple[float, float] = LONG_SLEEVE_ANGLE
 
     def __post_init__(self) -> None:
         if isinstance(self.region_frequencies, Mapping):
@@ -85,6 +90,10 @@ class SyntheticConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f'{name} must be an int >= 0, got {value!r}')
+        lo, hi = self.long_sleeve_angle
+        if not 0 <= lo <= hi <= 90:
+            raise ValueError(f'long_sleeve_angle: expected 0 <= min <= max <= 90 degrees, got '
+                             f'{self.long_sleeve_angle}')
         for name in ('two_region_prob', 'real_texture_prob', 'occlusion_prob'):
             value = getattr(self, name)
             if not 0 <= value <= 1:
@@ -113,12 +122,21 @@ class SyntheticConfig:
         return dict(self.category_weights)
 
     def to_dict(self) -> dict:
-        """JSON-ready settings (what :func:`settings_hash` hashes)."""
+        """JSON-ready settings (what :func:`settings_hash` hashes); a setting added after the
+        defaults were frozen (:data:`ADDED_SETTINGS`) is left out while it has its default, so
+        the frozen hash of the default set stands."""
         out = dataclasses.asdict(self)
+        for name in ADDED_SETTINGS:
+            if getattr(self, name) == getattr(SyntheticConfig, name):
+                del out[name]
         out['region_frequencies'] = self.frequencies()
         out['category_weights'] = {str(k): v for k, v in self.weights().items()}
         out['generator_version'] = GENERATOR_VERSION
         return out
+
+
+#: settings added after the defaults were frozen (their defaults draw what the frozen set drew)
+ADDED_SETTINGS = ('long_sleeve_angle', )
 
 
 def settings_hash(config: SyntheticConfig) -> str:

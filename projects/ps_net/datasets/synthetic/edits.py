@@ -23,7 +23,8 @@ import numpy as np
 
 from ...structures import DF2_SLEEVELESS, df2_to_psnet
 from .config import EDIT_KINDS, SyntheticConfig
-from .garments import DRESSES, NECKLINES, SLEEVE_LENGTH, sample_hem, sample_neckline, sample_shape
+from .garments import (DRESSES, LONG_SLEEVE_ANGLE, NECKLINES, SLEEVE_LENGTH, sample_hem,
+                       sample_neckline, sample_shape)
 from .prints import sample_print, sample_text
 from .render import Design, fit_canvas, print_box, sample_design
 from .textures import PhotoBank, sample_color, sample_texture
@@ -170,10 +171,11 @@ def apply_edits(design: Design, kinds: Sequence[str], rng: np.random.Generator,
 
 
 def sample_irrelevant(design: Design, rng: np.random.Generator, bank: PhotoBank,
-                      real_prob: float) -> Design:
+                      real_prob: float,
+                      long_sleeve_angle: Tuple[float, float] = LONG_SLEEVE_ANGLE) -> Design:
     """A hard negative: same category, a silhouette half-way to a new one, a fabric of a
     similar colour, and a new print and collar."""
-    s, new = design.shape, sample_shape(design.shape.category_id, rng)
+    s, new = design.shape, sample_shape(design.shape.category_id, rng, long_sleeve_angle)
     mixed = {f.name: (getattr(s, f.name) + getattr(new, f.name)) / 2
              for f in dataclasses.fields(s) if isinstance(getattr(s, f.name), float)}
     shape = dataclasses.replace(new, **{k: v for k, v in mixed.items()

@@ -42,6 +42,8 @@ HEMS = ('straight', 'curved', 'tail', 'scallop')
 #: Deepest a collar (neckline + trim + flap) reaches, in garment units; prints start below it.
 COLLAR_MAX_DEPTH = {'top': 0.25, 'outwear': 0.33}
 SLEEVE_LENGTH = {'short': (0.15, 0.27), 'long': (0.52, 0.70)}
+#: default range of a long sleeve's angle below the horizontal, degrees (arms half raised)
+LONG_SLEEVE_ANGLE = (55.0, 68.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,8 +121,11 @@ def sample_hem(category_id: int, rng: np.random.Generator) -> dict:
     return dict(hem=hem, hem_dev=float(dev))
 
 
-def sample_shape(category_id: int, rng: np.random.Generator) -> GarmentShape:
-    """Draw a random silhouette of a DeepFashion2 upper-body or dress category."""
+def sample_shape(category_id: int, rng: np.random.Generator,
+                 long_sleeve_angle: Tuple[float, float] = LONG_SLEEVE_ANGLE) -> GarmentShape:
+    """Draw a random silhouette of a DeepFashion2 upper-body or dress category; a long
+    sleeve's angle below the horizontal is drawn uniformly from ``long_sleeve_angle``
+    (degrees; 90 hangs straight down)."""
     if category_id not in DF2_CHAIN_COUNTS:
         raise ValueError(f'category_id must be one of {sorted(DF2_CHAIN_COUNTS)} (upper body or '
                          f'dress), got {category_id!r}')
@@ -143,7 +148,7 @@ def sample_shape(category_id: int, rng: np.random.Generator) -> GarmentShape:
         chest_half=chest, armpit_y=u(0.26, 0.31), waist_half=waist_half, waist_y=waist_y,
         hem_half=waist_half * (u(1.3, 1.9) if dress else u(1.0, 1.1)), length=length,
         sleeve_length=(sl, sl),
-        sleeve_angle=math.radians(u(55, 68) if kind == 'long' else u(25, 42)),
+        sleeve_angle=math.radians(u(*long_sleeve_angle) if kind == 'long' else u(25, 42)),
         cuff_width=u(0.08, 0.11) if kind == 'long' else u(0.12, 0.16), **neck,
         **sample_hem(category_id, rng))
 

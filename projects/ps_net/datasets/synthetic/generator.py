@@ -21,6 +21,7 @@ from ...structures import df2_to_psnet
 from ...structures.df2_layout import DF2_NUM_SLOTS, df2_slot_range
 from .config import SyntheticConfig
 from .edits import apply_edits, sample_edit_kinds, sample_irrelevant
+from .garments import sample_shape
 from .render import Design, FlatRender, render_flat, sample_design
 from .reshoot import reshoot
 from .textures import PhotoBank
@@ -92,7 +93,8 @@ def design_records(task: Tuple) -> List[dict]:
     rng = np.random.default_rng([seed, index, 0])
     cid = sample_category(rng, config)
     size = 2 * img_size
-    original = sample_design(cid, rng, bank, config.real_texture_prob)
+    original = sample_design(cid, rng, bank, config.real_texture_prob,
+                             shape=sample_shape(cid, rng, config.long_sleeve_angle))
     flat = render_flat(original, size, bank)
     items: List[Tuple[str, int, List[str], FlatRender]] = [('original', 1, [], flat)]
     items += [('identical', 1, [], flat)] * config.num_identical
@@ -100,7 +102,8 @@ def design_records(task: Tuple) -> List[dict]:
         _, regions, copy_flat = make_copy(original, flat, size, rng, bank, config)
         items.append(('plagiarized', 2 + k, regions, copy_flat))
     for _ in range(config.num_irrelevant):
-        other = sample_irrelevant(original, rng, bank, config.real_texture_prob)
+        other = sample_irrelevant(original, rng, bank, config.real_texture_prob,
+                                  config.long_sleeve_angle)
         items.append(('irrelevant', 0, [], render_flat(other, size, bank)))
     records = []
     start, stop = df2_slot_range(cid)
