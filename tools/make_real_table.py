@@ -32,6 +32,9 @@ Oracle                                  the same, per-category weights chosen on
 PCB                                     6 stripes on (a2)'s stride-16 map, uniform
 PS-Net landmark regions, uniform        the regions divided from the landmarks of the photo
 PS-Net landmark regions, Learned        landmark model, on (a2)'s stride-16 map
+(e) synthetic Learned                   ``make table``'s networks (HRNet-narrow from scratch on
+(e) synthetic NoManipulation            the embedded synthetic set, 128 px) as they are,
+(e) synthetic Traditional               scored on the photos: transfer
 ======================================  ======================================================
 
 The PS-Net rows need no training of their own: the network is the (a2) fine-tune of the same
@@ -39,7 +42,10 @@ seed (or the ImageNet backbone), its stride-16 map pooled over the five template
 the garment crop (or divided from the landmarks of the photo landmark model, trained once on a
 synthetic set with real-photo fabrics written to ``--synthetic-root``, without the benchmark's
 test photos nor the landmark validation photos); only the region weights are fitted. Rows without training ((a), (b)
-ImageNet, PS-Net ImageNet uniform) are the same for every seed. A stage whose output exists
+ImageNet, PS-Net ImageNet uniform) are the same for every seed. The (e) rows take their
+networks from ``make table``'s work dir (``--synthetic-table-dir``, default
+``work_dirs/table_synthetic``), trained there by :class:`make_table.TableRun` on the embedded
+synthetic set (``data/synthetic``, generated when missing) unless that run already left them. A stage whose output exists
 is skipped (a rerun continues where it stopped; a killed training resumes). Outputs in ``WORK_DIR``:
 ``table.json`` / ``table.md`` (mean and population std over the seeds, percent),
 ``timings.json`` (seconds per stage) and, per seed, every checkpoint under
@@ -56,6 +62,7 @@ from typing import Dict, List, Optional, Sequence
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(ROOT, 'tools')
 sys.path.insert(0, TOOLS)
+import make_table  # noqa: E402
 from make_table import (aggregate_tables, last_checkpoint, merge_timings,  # noqa: E402
                         row_from_metrics, run_stage)
 
@@ -77,6 +84,7 @@ LANDMARK = 'configs/landmark/psnet-landmark_efficientnet-lite0_8e_synthetic-phot
 PSNET_LANDMARKS = 'configs/real/psnet_efficientnet-lite0_sscd-2e_photos-192.py'
 #: the synthetic set the photo landmark model trains on (as its config's comment says)
 SYNTHETIC_OPTIONS = ['--seed', '1', '--num-designs', '400', '--real-texture-prob', '0.9',
+                     '--long-sleeve-angle', '55', '88',
                      '--exclude-textures',
                      osp.join(ROOT, 'annotations', 'clothing-small_landmarks_val.json')]
 #: the fit of tools/fit_region_weights.py: on the val split (the train split is the fine-tune's),
@@ -88,7 +96,8 @@ FIT_OPTIONS = ['--ann-file', 'annotations/pf_val.json', '--negatives', '10', '--
 #: when there is one (and the landmark model of LANDMARK_PARENTS); 'train' trains it on the
 #: benchmark; 'landmark' trains the landmark config on the synthetic set; 'fit' fits the region weights of the parent's
 #: checkpoint (tools/fit_region_weights.py); 'bound' writes the test-split oracle of the
-#: parent's region features (tools/analysis_tools/region_weight_bound.py).
+#: parent's region features (tools/analysis_tools/region_weight_bound.py); 'synthetic' is the
+#: network of ``make table`` named by the parent field (trained on the synthetic set there).
 NETWORKS = {
     'imagenet': ('init', GLOBAL, None, False),
     'global_s16_imagenet': ('init', GLOBAL_S16, None, False),
@@ -108,6 +117,9 @@ NETWORKS = {
     'landmarks': ('landmark', LANDMARK, None, False),
     'psnet_landmarks': ('init', PSNET_LANDMARKS, 'sscd', True),
     'psnet_landmarks_fitted': ('fit', PSNET_LANDMARKS, 'psnet_landmarks', True),
+    'synthetic_psnet': ('synthetic', make_table.PSNET, 'psnet', True),
+    'synthetic_psnet_weights': ('synthetic', make_table.PSNET_WEIGHTS, 'psnet_weights', True),
+    'synthetic_noatt': ('synthetic', make_table.NOATT, 'noatt', True),
 }
 #: network -> the landmark network whose checkpoint its init loads (model.landmark_checkpoint)
 LANDMARK_PARENTS = {'psnet_landmarks': 'landmarks'}
@@ -132,6 +144,9 @@ ROWS = {
     'PCB': (PCB, 'pcb'),
     'PS-Net landmark regions, uniform': (PSNET_LANDMARKS, 'psnet_landmarks'),
     'PS-Net landmark regions, Learned': (PSNET_LANDMARKS, 'psnet_landmarks_fitted'),
+    '(e) synthetic Learned': (make_table.ROWS['Learned'][0], 'synthetic_psnet_weights'),
+    '(e) synthetic NoManipulation': (make_table.ROWS['NoManipulation'][0], 'synthetic_psnet'),
+    '(e) synthetic Traditional': (make_table.ROWS['Traditional'][0], 'synthetic_noatt'),
 }
 METRIC_KEYS = ('Recall@10', 'Recall@20', 'mAP')
 
@@ -140,13 +155,20 @@ class RealTableRun:
     """The stages of one table run; each returns its output path and skips finished work."""
 
     def __init__(self, work_dir: str, data_root: str, dry_run: bool = False,
-                 synthetic_root: str = 'data/synthetic_photo') -> None:
+                 synthetic_root: str = 'data/synthetic_photo',
+                 synthetic_table_dir: str = 'work_dirs/table_synthetic',
+                 synthetic_data_root: str = 'data/synthetic',
+                 synthetic_landmarks: str = make_table.LANDMARK_CHECKPOINT) -> None:
         self.work_dir = work_dir
         self.data_root = data_root
         self.synthetic_root = synthetic_root
+        self.synthetic_data_root = synthetic_data_root
         self.dry_run = dry_run
         self.timings: Dict[str, float] = {}
         self._made: Dict[tuple, str] = {}
+        self._table: Optional[make_table.TableRun] = None
+        self._table_dir = synthetic_table_dir
+        self._table_landmarks = synthetic_landmarks
 
     def _call(self, name: str, cmd: List[str]) -> None:
         run_stage(name, cmd, self.timings, self.dry_run, tag='real-table')
@@ -172,6 +194,21 @@ class RealTableRun:
             sys.executable, osp.join(TOOLS, 'make_synthetic.py'), '--out', self.synthetic_root,
             *SYNTHETIC_OPTIONS, '--exclude-textures',
             osp.join(self.data_root, 'test_photos.txt')])
+
+    def synthetic_table(self) -> 'make_table.TableRun':
+        """``make table``'s run (its synthetic set and landmark branch made first if missing);
+        its stages' times land in :attr:`timings` under ``synthetic/``."""
+        if self._table is None:
+            if not osp.exists(osp.join(self.synthetic_data_root, 'annotations', 'pf_test.json')):
+                self._call('synthetic_data', [
+                    sys.executable, osp.join(TOOLS, 'run_demo.py'), '--skip-training',
+                    '--data-root', self.synthetic_data_root,
+                    '--work-dir', osp.join(self.work_dir, 'synthetic_data')])
+            self._table = make_table.TableRun(self._table_dir, self._table_landmarks,
+                                              self.dry_run)
+            self._table.timings = _Prefixed(self.timings, 'synthetic/')
+            self._table.landmarks()
+        return self._table
 
     def network(self, seed: int, name: str) -> str:
         """Make ``name`` for ``seed`` unless done (its parent first, only when needed); its
@@ -203,6 +240,8 @@ class RealTableRun:
                     cmd += ['--cfg-options', *opts]
                 self._call(f'{name}/seed{seed}', cmd)
             return out
+        if kind == 'synthetic':
+            return self.synthetic_table().network(seed, parent)
         if kind == 'fit':
             out = osp.join(wd, 'fitted.pth')
             if not osp.exists(out):
@@ -266,14 +305,32 @@ class RealTableRun:
         out = osp.join(wd, 'test_metrics.json')
         os.makedirs(wd, exist_ok=True)
         if not osp.exists(out):
-            self._call(f'{split}/{method}/seed{seed}', [
-                sys.executable, osp.join(TOOLS, 'test.py'), config, ckpt, '--work-dir', wd,
-                '--out', out, '--data-root', self.data_root,
-                '--ann-file', osp.join(self.data_root, 'annotations', f'pf_{split}.json')])
+            cmd = [sys.executable, osp.join(TOOLS, 'test.py'), config, ckpt, '--work-dir', wd,
+                   '--out', out, '--data-root', self.data_root,
+                   '--ann-file', osp.join(self.data_root, 'annotations', f'pf_{split}.json')]
+            if kind == 'synthetic' and make_table.NETWORKS[NETWORKS[network][2]][2]:
+                # the synthetic PS-Net's landmark branch, as make_table's own test passes it
+                cmd += ['--cfg-options',
+                        f'model.landmark_checkpoint={self.synthetic_table().landmark_checkpoint}']
+            self._call(f'{split}/{method}/seed{seed}', cmd)
             if self.dry_run:
                 return {}
         with open(out, encoding='utf-8') as f:
             return row_from_metrics(json.load(f))
+
+
+class _Prefixed(dict):
+    """A timings dict that stores each key under ``prefix`` in ``target``."""
+
+    def __init__(self, target: Dict[str, float], prefix: str) -> None:
+        super().__init__()
+        self.target, self.prefix = target, prefix
+
+    def __setitem__(self, key: str, value: float) -> None:
+        self.target[self.prefix + key] = value
+
+    def __getitem__(self, key: str) -> float:
+        return self.target[self.prefix + key]
 
 
 def markdown(table: Dict[str, Dict[str, dict]], seeds: Sequence[int],
@@ -303,6 +360,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--benchmark-seed', type=int, default=0)
     parser.add_argument('--synthetic-root', default='data/synthetic_photo',
                         help='where the landmark model\'s synthetic set is (made if missing)')
+    parser.add_argument('--synthetic-table-dir', default='work_dirs/table_synthetic',
+                        help='``make table``\'s work dir: the (e) rows\' networks (trained '
+                        'there when missing)')
     parser.add_argument('--methods', nargs='+', default=list(ROWS), choices=list(ROWS),
                         metavar='ROW', help=f'rows to run (default all: {"; ".join(ROWS)})')
     parser.add_argument('--splits', nargs='+', default=['test'], metavar='SPLIT',
@@ -313,7 +373,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     from ps_net.utils import atomic_write
 
-    run = RealTableRun(args.work_dir, args.data_root, args.dry_run, args.synthetic_root)
+    run = RealTableRun(args.work_dir, args.data_root, args.dry_run, args.synthetic_root,
+                       args.synthetic_table_dir)
     start = time.perf_counter()
     run.benchmark(args.images, args.benchmark_seed)
     tables = {split: [{m: run.row(seed, m, split) for m in args.methods}

@@ -50,6 +50,8 @@ from typing import Dict, List, Optional, Sequence
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(ROOT, 'tools')
 LANDMARK_CONFIG = 'configs/landmark/psnet-landmark_hrnet-narrow_20e_synthetic-128.py'
+#: where the landmark branch is trained when ``--landmark-checkpoint`` is missing
+LANDMARK_CHECKPOINT = 'work_dirs/landmark_synthetic/seed0/epoch_20.pth'
 PSNET = 'configs/ps_net/psnet_hrnet-narrow_20e_synthetic-128.py'
 NOATT = 'configs/ps_net/psnet-no-attention_hrnet-narrow_20e_synthetic-128.py'
 PSNET_WEIGHTS = 'configs/ps_net/psnet-region-weights_hrnet-narrow_4e_synthetic-128.py'
@@ -342,7 +344,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--methods', nargs='+', default=list(ROWS), choices=list(ROWS),
                         metavar='METHOD', help=f'rows to run (default all: {", ".join(ROWS)})')
     parser.add_argument('--landmark-checkpoint',
-                        default='work_dirs/landmark_synthetic/seed0/epoch_20.pth')
+                        default=LANDMARK_CHECKPOINT)
     parser.add_argument('--cfg-options', nargs='*', default=[],
                         help='key=value overrides passed to every train and test run')
     parser.add_argument('--variant', default='paper', choices=list(VARIANTS),

@@ -1,10 +1,12 @@
 # The landmark branch for photographs, CPU-sized: the ImageNet EfficientNet-Lite0 landmark model
 # (../_base_/models/psnet-landmark_efficientnet-lite0.py, 192 px) trained on a synthetic set
 # whose fabrics are mostly real photo crops (no photo of the real benchmark's test split nor of
-# the landmark validation set among them), with photometric and geometric augmentation,
-# 8 epochs of Adam:
+# the landmark validation set among them) and whose long sleeves hang anywhere from half raised
+# to straight down (55-88 degrees below the horizontal, as garments lie in flat-lay photos),
+# with photometric and geometric augmentation, 8 epochs of Adam:
 #   python tools/make_synthetic.py --out data/synthetic_photo --seed 1 --num-designs 400 \
-#       --real-texture-prob 0.9 --exclude-textures data/photo_benchmark/test_photos.txt \
+#       --real-texture-prob 0.9 --long-sleeve-angle 55 88 \
+#       --exclude-textures data/photo_benchmark/test_photos.txt \
 #       --exclude-textures annotations/clothing-small_landmarks_val.json
 #   python tools/train.py configs/landmark/psnet-landmark_efficientnet-lite0_8e_synthetic-photo-192.py
 # Scored on the 48 hand-labelled photos (docs/landmark_val.md):

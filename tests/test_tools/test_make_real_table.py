@@ -11,8 +11,12 @@ def test_every_row_and_network_config_exists(repo_root):
         assert (repo_root / config).is_file(), config
         assert network in real.NETWORKS
     for kind, config, parent, _ in real.NETWORKS.values():
-        assert kind in ('init', 'train', 'landmark', 'fit', 'bound') and (repo_root / config).is_file(), config
-        assert parent is None or parent in real.NETWORKS
+        assert kind in ('init', 'train', 'landmark', 'fit', 'bound', 'synthetic') \
+            and (repo_root / config).is_file(), config
+        if kind == 'synthetic':  # a network of make table, tested there with the same config
+            assert real.make_table.NETWORKS[parent][0] == config
+        else:
+            assert parent is None or parent in real.NETWORKS
 
 
 def test_dry_run_plans_parents_first_and_skips_finished_stages(tmp_path, capsys):
@@ -103,3 +107,48 @@ def test_landmark_regions_row_trains_the_landmark_model_on_the_synthetic_set(tmp
     init = lines['psnet_landmarks/seed0']
     assert f'model.landmark_checkpoint={landmark_ckpt}' in init
     assert os.path.join('seed0', 'sscd', 'last.pth') in init
+
+
+def test_transfer_rows_score_make_tables_synthetic_networks_on_the_photos(tmp_path, capsys):
+    table_dir, landmarks = tmp_path / 'table_synthetic', tmp_path / 'lm' / 'epoch_20.pth'
+    run = real.RealTableRun(str(tmp_path / 'work'), '/bench', dry_run=True,
+                            synthetic_table_dir=str(table_dir),
+                            synthetic_data_root=str(tmp_path / 'syn'),
+                            synthetic_landmarks=str(landmarks))
+    run.row(2, '(e) synthetic Learned')
+    run.row(2, '(e) synthetic Traditional')
+    lines = {line.split(':')[0].split('] ')[1]: line
+             for line in capsys.readouterr().out.splitlines() if line.startswith('[')}
+    # the synthetic set and the landmark branch first, then make table's own networks and dirs
+    assert list(lines) == ['synthetic_data', 'landmarks', 'seed2/psnet', 'seed2/psnet_weights',
+                           'test/(e) synthetic Learned/seed2', 'seed2/noatt',
+                           'test/(e) synthetic Traditional/seed2']
+    assert f'--data-root {tmp_path / "syn"}' in lines['synthetic_data']
+    assert '--skip-training' in lines['synthetic_data']
+    assert f'--work-dir {table_dir / "seed2" / "psnet_weights"}' in lines['seed2/psnet_weights']
+    test = lines['test/(e) synthetic Learned/seed2']
+    # scored on the photo benchmark, with the synthetic landmark branch
+    assert '--data-root /bench --ann-file /bench/annotations/pf_test.json' in test
+    assert f'model.landmark_checkpoint={landmarks}' in test
+    assert str(table_dir / 'seed2' / 'psnet_weights' / 'last.pth') in test
+
+
+def test_transfer_rows_reuse_a_finished_make_table_run(tmp_path, capsys):
+    table_dir, landmarks = tmp_path / 'table_synthetic', tmp_path / 'lm.pth'
+    landmarks.write_bytes(b'')
+    (tmp_path / 'syn' / 'annotations').mkdir(parents=True)
+    (tmp_path / 'syn' / 'annotations' / 'pf_test.json').write_text('{}')
+    wd = table_dir / 'seed0' / 'noatt'
+    wd.mkdir(parents=True)
+    (wd / 'epoch_20.pth').write_bytes(b'')
+    (wd / 'last_checkpoint').write_text(str(wd / 'epoch_20.pth'))
+    (wd / 'done').write_text('')
+    run = real.RealTableRun(str(tmp_path / 'work'), '/bench', dry_run=True,
+                            synthetic_table_dir=str(table_dir),
+                            synthetic_data_root=str(tmp_path / 'syn'),
+                            synthetic_landmarks=str(landmarks))
+    assert run.network(0, 'synthetic_noatt') == str(wd / 'epoch_20.pth')
+    run.row(0, '(e) synthetic Traditional')
+    stages = [line.split(':')[0] for line in capsys.readouterr().out.splitlines()
+              if line.startswith('[')]
+    assert stages == ['[real-table] test/(e) synthetic Traditional/seed0']
