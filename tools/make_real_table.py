@@ -41,14 +41,14 @@ The PS-Net rows need no training of their own: the network is the (a2) fine-tune
 seed (or the ImageNet backbone), its stride-16 map pooled over the five template regions of
 the garment crop (or divided from the landmarks of the photo landmark model, trained once on a
 synthetic set with real-photo fabrics written to ``--synthetic-root``, without the benchmark's
-test photos nor the landmark validation photos); only the region weights are fitted. Rows without training ((a), (b)
-ImageNet, PS-Net ImageNet uniform) are the same for every seed. The (e) rows take their
-networks from ``make table``'s work dir (``--synthetic-table-dir``, default
+test photos nor the landmark validation photos); only the region weights are fitted. Rows
+without training ((a), (b) ImageNet, PS-Net ImageNet uniform) are the same for every seed. The
+(e) rows take their networks from ``make table``'s work dir (``--synthetic-table-dir``, default
 ``work_dirs/table_synthetic``), trained there by :class:`make_table.TableRun` on the embedded
-synthetic set (``data/synthetic``, generated when missing) unless that run already left them. A stage whose output exists
-is skipped (a rerun continues where it stopped; a killed training resumes). Outputs in ``WORK_DIR``:
-``table.json`` / ``table.md`` (mean and population std over the seeds, percent),
-``timings.json`` (seconds per stage) and, per seed, every checkpoint under
+synthetic set (``data/synthetic``, generated when missing) unless that run already left them.
+A stage whose output exists is skipped (a rerun continues where it stopped; a killed training
+resumes). Outputs in ``WORK_DIR``: ``table.json`` / ``table.md`` (mean and population std over
+the seeds, percent), ``timings.json`` (seconds per stage) and, per seed, every checkpoint under
 ``WORK_DIR/seed<N>/<network>/``.
 """
 import argparse
@@ -94,10 +94,11 @@ FIT_OPTIONS = ['--ann-file', 'annotations/pf_val.json', '--negatives', '10', '--
 #: network -> (kind, config, parent network, seeded). kind: 'init' writes the config's
 #: initialised model (tools/model_converters/init_checkpoint.py), with the parent's backbone
 #: when there is one (and the landmark model of LANDMARK_PARENTS); 'train' trains it on the
-#: benchmark; 'landmark' trains the landmark config on the synthetic set; 'fit' fits the region weights of the parent's
-#: checkpoint (tools/fit_region_weights.py); 'bound' writes the test-split oracle of the
-#: parent's region features (tools/analysis_tools/region_weight_bound.py); 'synthetic' is the
-#: network of ``make table`` named by the parent field (trained on the synthetic set there).
+#: benchmark; 'landmark' trains the landmark config on the synthetic set; 'fit' fits the
+#: region weights of the parent's checkpoint (tools/fit_region_weights.py); 'bound' writes the
+#: test-split oracle of the parent's region features (tools/analysis_tools/region_weight_bound.py);
+#: 'synthetic' is the network of ``make table`` named by the parent field (trained on the
+#: synthetic set there).
 NETWORKS = {
     'imagenet': ('init', GLOBAL, None, False),
     'global_s16_imagenet': ('init', GLOBAL_S16, None, False),
@@ -197,7 +198,7 @@ class RealTableRun:
 
     def synthetic_table(self) -> 'make_table.TableRun':
         """``make table``'s run (its synthetic set and landmark branch made first if missing);
-        its stages' times land in :attr:`timings` under ``synthetic/``."""
+        :meth:`all_timings` reports its stages' times under ``synthetic/``."""
         if self._table is None:
             if not osp.exists(osp.join(self.synthetic_data_root, 'annotations', 'pf_test.json')):
                 self._call('synthetic_data', [
@@ -206,9 +207,13 @@ class RealTableRun:
                     '--work-dir', osp.join(self.work_dir, 'synthetic_data')])
             self._table = make_table.TableRun(self._table_dir, self._table_landmarks,
                                               self.dry_run)
-            self._table.timings = _Prefixed(self.timings, 'synthetic/')
             self._table.landmarks()
         return self._table
+
+    def all_timings(self) -> Dict[str, float]:
+        """Seconds per stage of this run, ``make table``'s stages under ``synthetic/``."""
+        table = self._table.timings if self._table else {}
+        return {**self.timings, **{f'synthetic/{k}': v for k, v in table.items()}}
 
     def network(self, seed: int, name: str) -> str:
         """Make ``name`` for ``seed`` unless done (its parent first, only when needed); its
@@ -308,29 +313,15 @@ class RealTableRun:
             cmd = [sys.executable, osp.join(TOOLS, 'test.py'), config, ckpt, '--work-dir', wd,
                    '--out', out, '--data-root', self.data_root,
                    '--ann-file', osp.join(self.data_root, 'annotations', f'pf_{split}.json')]
-            if kind == 'synthetic' and make_table.NETWORKS[NETWORKS[network][2]][2]:
-                # the synthetic PS-Net's landmark branch, as make_table's own test passes it
-                cmd += ['--cfg-options',
-                        f'model.landmark_checkpoint={self.synthetic_table().landmark_checkpoint}']
+            if kind == 'synthetic':  # the options make table's own test passes
+                opts = self.synthetic_table().landmark_options(NETWORKS[network][2])
+                if opts:
+                    cmd += ['--cfg-options', *opts]
             self._call(f'{split}/{method}/seed{seed}', cmd)
             if self.dry_run:
                 return {}
         with open(out, encoding='utf-8') as f:
             return row_from_metrics(json.load(f))
-
-
-class _Prefixed(dict):
-    """A timings dict that stores each key under ``prefix`` in ``target``."""
-
-    def __init__(self, target: Dict[str, float], prefix: str) -> None:
-        super().__init__()
-        self.target, self.prefix = target, prefix
-
-    def __setitem__(self, key: str, value: float) -> None:
-        self.target[self.prefix + key] = value
-
-    def __getitem__(self, key: str) -> float:
-        return self.target[self.prefix + key]
 
 
 def markdown(table: Dict[str, Dict[str, dict]], seeds: Sequence[int],
@@ -381,10 +372,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                       for seed in args.seeds] for split in args.splits}
     if args.dry_run:
         return 0
-    run.timings['total'] = round(time.perf_counter() - start, 1)
+    timings = dict(run.all_timings(), total=round(time.perf_counter() - start, 1))
     os.makedirs(args.work_dir, exist_ok=True)
-    run.timings = merge_timings(osp.join(args.work_dir, 'timings.json'), run.timings)
-    outputs = [('timings.json', json.dumps(run.timings, indent=2))]
+    timings = merge_timings(osp.join(args.work_dir, 'timings.json'), timings)
+    outputs = [('timings.json', json.dumps(timings, indent=2))]
     for split, per_seed in tables.items():
         table = aggregate_tables(per_seed)
         text = markdown(table, args.seeds, split)

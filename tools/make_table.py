@@ -261,6 +261,12 @@ class TableRun:
         open(osp.join(wd, 'done'), 'w').close()
         return ckpt
 
+    def landmark_options(self, name: str) -> List[str]:
+        """The override a test of network ``name`` needs: its landmark branch, if it has one."""
+        if not NETWORKS[name][2]:
+            return []
+        return [f'model.landmark_checkpoint={self.landmark_checkpoint}']
+
     def row(self, seed: int, method: str) -> Dict[str, dict]:
         """Test ``method`` for ``seed`` unless done; its table row."""
         config, networks = ROWS[method]
@@ -269,9 +275,7 @@ class TableRun:
         out = osp.join(wd, 'test_metrics.json')
         os.makedirs(wd, exist_ok=True)
         if not osp.exists(out):
-            opts = list(self.cfg_options)
-            if NETWORKS[networks[0]][2]:
-                opts.append(f'model.landmark_checkpoint={self.landmark_checkpoint}')
+            opts = [*self.cfg_options, *self.landmark_options(networks[0])]
             if len(ckpts) > 1:  # the ensemble: its members' checkpoints
                 opts = [o for o in opts if not o.startswith('model.landmark_checkpoint')]
                 opts.append('model.checkpoints=[' + ','.join(f"'{c}'" for c in ckpts) + ']')
